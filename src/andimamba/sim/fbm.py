@@ -1,0 +1,114 @@
+"""Exact fractional Gaussian noise (fGn), batched, by circulant embedding (Davies & Harte 1987).
+
+Glossary: n = number of sequences, T = sequence length, H = α/2 the Hurst exponent.
+
+For unit-variance fGn the autocovariance is
+``γ(k) = ½ (|k+1|^{2H} − 2|k|^{2H} + |k−1|^{2H})``. Embedding the T×T Toeplitz covariance in a
+circulant matrix of size M = 2T gives eigenvalues ``λ = FFT(c)`` with
+``c = [γ(0), …, γ(T), γ(T−1), …, γ(1)]``, all non-negative for fGn (Craigmile 2003). With
+``Z = Z₁ + iZ₂`` i.i.d. standard normal, ``Y = FFT(√(λ/M) · Z)`` has real and imaginary parts that
+are two *independent* exact fGn sequences (their cross-covariance vanishes because λ is symmetric),
+so one complex FFT yields both coordinates of a 2-D track. Every row may have its own α.
+
+This mirrors ``andi_datasets.models_phenom.disp_fbm`` (which calls ``stochastic``'s
+``FractionalGaussianNoise`` row by row, then rescales to unit variance): the result has
+⟨ξ²⟩ = 1 per step, so ``√(2K)·ξ`` has per-coordinate MSD 2·K·t^α.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fgn_autocovariance", "fgn", "fgn_2d"]
+
+
+def fgn_autocovariance(hurst: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Autocovariance of unit-variance fGn.
+
+    Parameters
+    ----------
+    hurst : ndarray, shape (n,)
+        Hurst exponents in (0, 1).
+    lags : ndarray, shape (m,)
+        Non-negative integer lags.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+    """
+    h2 = 2.0 * np.asarray(hurst, dtype=np.float64)[:, None]  # (n, 1)
+    lags = np.asarray(lags, dtype=np.int64)
+    kmax = int(lags.max()) if lags.size else 0
+    pw = np.arange(kmax + 2, dtype=np.float64)[None, :] ** h2  # (n, kmax + 2): |k|^{2H}
+    # |k − 1| for k = 0 is 1: index with abs
+    return 0.5 * (pw[:, lags + 1] - 2 * pw[:, lags] + pw[:, np.abs(lags - 1)])
+
+
+def _check(alpha: np.ndarray, T: int) -> np.ndarray:
+    alpha = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+    if alpha.ndim != 1:
+        raise ValueError(f"alpha must be a 1-D array of exponents, got shape {alpha.shape}")
+    if not np.all((alpha > 0) & (alpha < 2)):
+        bad = alpha[~((alpha > 0) & (alpha < 2))][0]
+        raise ValueError(f"alpha={bad!r} is outside the allowed range (0, 2) for fractional Gaussian noise")
+    if int(T) < 1:
+        raise ValueError(f"T={T!r}: the number of increments must be >= 1")
+    return alpha
+
+
+def fgn_2d(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
+    """Two independent unit-variance fGn sequences per row (x and y), exact.
+
+    Parameters
+    ----------
+    alpha : array_like, shape (n,)
+        Anomalous exponent of each row, in (0, 2) (H = α/2).
+    T : int
+        Number of increments per sequence.
+    rng : numpy.random.Generator
+        Source of randomness (no global state is used).
+
+    Returns
+    -------
+    ndarray, shape (n, T, 2), float64
+        Increments with unit variance and fGn correlations.
+    """
+    alpha = _check(alpha, T)
+    T = int(T)
+    n = alpha.shape[0]
+    out = np.empty((n, T, 2))
+    if n == 0:
+        return out
+    if T == 1:  # a single increment: plain white noise
+        return rng.standard_normal((n, 1, 2))
+    M = 2 * T
+    # Rows sharing one α share the eigenvalues: compute λ once per distinct α.
+    uniq, inv = np.unique(alpha, return_inverse=True)
+    lags = np.concatenate([np.arange(T + 1), np.arange(T - 1, 0, -1)])  # (M,)
+    c = fgn_autocovariance(uniq / 2.0, lags)  # (u, M)
+    lam = np.fft.fft(c, axis=1).real  # (u, M), ≥ 0 up to rounding
+    np.maximum(lam, 0.0, out=lam)
+    amp = np.sqrt(lam / M)[inv]  # (n, M)
+    z = rng.standard_normal((n, M)) + 1j * rng.standard_normal((n, M))
+    y = np.fft.fft(amp * z, axis=1)[:, :T]  # (n, T) complex
+    out[..., 0] = y.real
+    out[..., 1] = y.imag
+    return out
+
+
+def fgn(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
+    """One unit-variance fGn sequence per row.
+
+    Parameters
+    ----------
+    alpha : array_like, shape (n,)
+        Anomalous exponents in (0, 2).
+    T : int
+        Sequence length.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n, T)
+    """
+    return fgn_2d(alpha, T, rng)[..., 0]

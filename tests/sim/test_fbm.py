@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from andimamba.sim.fbm import fgn_2d, fgn_autocovariance
+
+
+@pytest.mark.parametrize("alpha", [0.2, 1.0, 1.6, 1.99])
+def test_fgn_empirical_autocovariance_matches_theory(alpha):
+    rng = np.random.default_rng(1)
+    x = fgn_2d(np.full(4000, alpha), 32, rng)  # (n, T, 2)
+    for d in range(2):
+        xs = x[..., d]
+        emp = np.array([np.mean(xs[:, : 32 - k] * xs[:, k:]) for k in range(6)])
+        th = fgn_autocovariance(np.array([alpha / 2]), np.arange(6))[0]
+        assert np.allclose(emp, th, atol=0.03), (emp, th)
+    # x and y are independent
+    assert abs(np.mean(x[..., 0] * x[..., 1])) < 0.02
+
+
+def test_fgn_msd_exponent():
+    rng = np.random.default_rng(2)
+    for alpha in (0.3, 1.5):
+        x = fgn_2d(np.full(3000, alpha), 64, rng)[..., 0].cumsum(1)
+        msd = (x ** 2).mean(0)
+        t = np.arange(1, 65)
+        slope = np.polyfit(np.log(t), np.log(msd), 1)[0]
+        assert abs(slope - alpha) < 0.05
+        assert abs(msd[0] - 1.0) < 0.08
+
+
+def test_fgn_reproducible_and_per_row_alpha():
+    a = np.array([0.5, 1.0, 1.5, 0.5])
+    x1 = fgn_2d(a, 50, np.random.default_rng(7))
+    x2 = fgn_2d(a, 50, np.random.default_rng(7))
+    assert np.array_equal(x1, x2)
+    assert not np.allclose(x1[0], x1[3])
+
+
+@pytest.mark.parametrize("bad", [0.0, 2.0, -0.1, np.nan])
+def test_fgn_rejects_bad_alpha(bad):
+    with pytest.raises(ValueError, match="alpha"):
+        fgn_2d(np.array([bad]), 10, np.random.default_rng(0))
