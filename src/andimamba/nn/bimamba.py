@@ -1,0 +1,92 @@
+"""Bidirectional Mamba block (paper Fig. 2a) and the merge layer it shares with the BiLSTM baseline.
+
+Glossary: b = batch size, l = padded length, d = d_model. Padding convention of
+:mod:`andimamba.nn.masking`: sequence i is valid on frames 0 .. lengths[i]-1.
+
+The backward direction runs a second Mamba (own parameters) on each sequence reversed *within its
+valid length* (:func:`~andimamba.nn.masking.reverse_padded`), so padding never enters the backward scan,
+and its output is flipped back with the same function before the two directions are merged. Both
+Mamba blocks are causal and the padding stays at the end, so a padded and an unpadded copy of a track
+give the same outputs on the valid frames.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from andimamba.nn.mamba import Mamba, MambaConfig
+from andimamba.nn.masking import length_mask, reverse_padded
+
+__all__ = ["BiMambaBlock", "DirectionMerge"]
+
+
+class DirectionMerge(nn.Module):
+    """Merge forward and backward outputs: feed-forward on [fwd, bwd], residual, LayerNorm, zero padding.
+
+    ``out = LayerNorm(x + Dropout(Linear(GELU(Linear([fwd, bwd])))))``, hidden width 2·d.
+
+    Parameters
+    ----------
+    d_model : int
+        d, width of the residual stream.
+    dropout : float
+        Dropout on the hidden layer and on the feed-forward output.
+    """
+
+    def __init__(self, d_model: int, dropout: float = 0.0):
+        super().__init__()
+        self.ff = nn.Sequential(
+            nn.Linear(2 * d_model, 2 * d_model),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(2 * d_model, d_model),
+            nn.Dropout(dropout),
+        )
+        self.norm = nn.LayerNorm(d_model)
+
+    def forward(self, x: torch.Tensor, fwd: torch.Tensor, bwd: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """x, fwd, bwd: (b, l, d); mask: (b, l) bool -> (b, l, d), exactly 0 on padding frames."""
+        h = torch.cat([fwd, bwd], dim=-1)  # (b, l, 2d)
+        out = self.norm(x + self.ff(h))  # (b, l, d)
+        return torch.where(mask[..., None], out, 0.0)
+
+
+class BiMambaBlock(nn.Module):
+    """Bidirectional Mamba-1 block with feed-forward merge, residual and LayerNorm.
+
+    Parameters
+    ----------
+    config : MambaConfig
+        Configuration of each direction's Mamba block (the two directions do not share parameters).
+    dropout : float
+        Dropout inside the merge feed-forward.
+    """
+
+    def __init__(self, config: MambaConfig, dropout: float = 0.0):
+        super().__init__()
+        self.fwd = Mamba(config)
+        self.bwd = Mamba(config)
+        self.merge = DirectionMerge(config.d_model, dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Apply the block.
+
+        Parameters
+        ----------
+        x : Tensor, shape (b, l, d_model)
+            Input; values on padding frames are ignored.
+        lengths : Tensor, shape (b,), integer
+            Valid lengths.
+
+        Returns
+        -------
+        Tensor, shape (b, l, d_model)
+            Exactly 0 on padding frames.
+        """
+        lengths = torch.as_tensor(lengths, device=x.device)
+        mask = length_mask(lengths, x.shape[1])  # (b, l)
+        x = torch.where(mask[..., None], x, 0.0)  # (b, l, d): whatever the padding held, it is now 0
+        fwd = self.fwd(x)  # (b, l, d)
+        bwd = reverse_padded(self.bwd(reverse_padded(x, lengths)), lengths)  # (b, l, d)
+        return self.merge(x, fwd, bwd, mask)

@@ -1,0 +1,109 @@
+"""Losses: hand-computed values, padding ignored, class-weight formula."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from andimamba.nn.losses import LossWeights, andi_loss, class_weights_from_counts
+
+
+def _case():
+    """One track of 3 frames padded to 4."""
+    outputs = {
+        "state_logits": torch.tensor([[[2.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 3.0], [9, 9, 9, 9]]]),
+        "cp_logit": torch.tensor([[0.0, 2.0, -1.0, 5.0]]),
+        "log_K": torch.tensor([[0.0, math.log(3.0), math.log(0.5), 7.0]]),
+        "alpha": torch.tensor([[1.0, 0.5, 1.5, 2.0]]),
+    }
+    targets = {
+        "state": torch.tensor([[0, 2, 3, 1]]),
+        "cp": torch.tensor([[False, True, False, True]]),
+        "K": torch.tensor([[1.0, 1.0, 0.5, 100.0]]),
+        "alpha": torch.tensor([[1.2, 0.5, 1.0, 0.0]]),
+    }
+    mask = torch.tensor([[True, True, True, False]])
+    return outputs, targets, mask
+
+
+def test_hand_computed_values():
+    outputs, targets, mask = _case()
+    cw = torch.tensor([1.0, 2.0, 3.0, 0.5])
+    w = LossWeights(state=1.0, K=2.0, alpha=0.5, cp=1.0, cp_pos_weight=4.0)
+    total, parts = andi_loss(outputs, targets, mask, class_weights=cw, weights=w)
+
+    def nll(logits, c):
+        return -(logits[c] - math.log(sum(math.exp(v) for v in logits)))
+
+    # weighted CE: sum_i w_{y_i} nll_i / sum_i w_{y_i}; frames have classes 0, 2, 3
+    wce = (1.0 * nll([2, 0, 0, 0], 0) + 3.0 * nll([0, 1, 0, 0], 2) + 0.5 * nll([0, 0, 0, 3], 3)) / 4.5
+    msle = ((math.log(2) - math.log(2)) ** 2 + (math.log(4) - math.log(2)) ** 2 + 0.0) / 3
+    mae = (0.2 + 0.0 + 0.5) / 3
+
+    def sp(x):  # -log(sigmoid(x))
+        return math.log1p(math.exp(-x))
+
+    bce = (sp(-0.0) + 4.0 * sp(2.0) + sp(1.0)) / 3  # negatives: -log(1 - sigmoid(x)) = sp(-x)
+    assert parts["wce"].item() == pytest.approx(wce, rel=1e-6)
+    assert parts["msle"].item() == pytest.approx(msle, rel=1e-6)
+    assert parts["alpha_mae"].item() == pytest.approx(mae, rel=1e-6)
+    assert parts["cp_bce"].item() == pytest.approx(bce, rel=1e-6)
+    assert total.item() == pytest.approx(wce + 2.0 * msle + 0.5 * mae + bce, rel=1e-6)
+    assert parts["total"].item() == pytest.approx(total.item())
+
+
+def test_padding_changes_nothing():
+    outputs, targets, mask = _case()
+    ref, ref_parts = andi_loss(outputs, targets, mask)
+    targets = {k: v.clone() for k, v in targets.items()}
+    targets["state"][0, 3] = -100  # out of range class
+    targets["K"][0, 3] = float("nan")
+    targets["alpha"][0, 3] = float("inf")
+    targets["cp"][0, 3] = False
+    outputs = {k: v.clone() for k, v in outputs.items()}
+    outputs["log_K"][0, 3] = float("nan")
+    total, parts = andi_loss(outputs, targets, mask)
+    assert total.item() == ref.item()
+    assert all(parts[k].item() == ref_parts[k].item() for k in parts)
+
+
+def test_gradients_and_no_gradient_to_padding():
+    outputs, targets, mask = _case()
+    outputs = {k: v.clone().requires_grad_(True) for k, v in outputs.items()}
+    total, _ = andi_loss(outputs, targets, mask, class_weights=class_weights_from_counts([1, 2, 3, 4]))
+    total.backward()
+    for k, v in outputs.items():
+        assert torch.isfinite(v.grad).all() and v.grad[0, 3].abs().sum() == 0, k
+        assert v.grad[0, :3].abs().sum() > 0, k
+
+
+def test_msle_is_stable_for_extreme_log_K():
+    outputs, targets, mask = _case()
+    outputs["log_K"] = torch.tensor([[200.0, -200.0, 0.0, 0.0]])
+    _, parts = andi_loss(outputs, targets, mask)
+    expected = ((200.0 - math.log(2)) ** 2 + (0.0 - math.log(2)) ** 2 + (math.log(2) - math.log(1.5)) ** 2) / 3
+    assert parts["msle"].item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_class_weights_formula():
+    w = class_weights_from_counts(np.array([10, 30, 60, 0]))
+    np.testing.assert_allclose(w.numpy(), [100 / 30, 100 / 90, 100 / 180, 100 / 30], rtol=1e-6)
+    counts = torch.tensor([10.0, 30.0, 60.0])
+    assert (class_weights_from_counts(counts) * counts).sum().item() == pytest.approx(100.0)
+    with pytest.raises(ValueError):
+        class_weights_from_counts([0, 0])
+
+
+def test_matches_torch_weighted_cross_entropy():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 4)
+    state = torch.randint(0, 4, (2, 5))
+    mask = torch.ones(2, 5, dtype=torch.bool)
+    cw = torch.tensor([0.5, 1.0, 2.0, 4.0])
+    outputs = {"state_logits": logits, "cp_logit": torch.zeros(2, 5), "log_K": torch.zeros(2, 5), "alpha": torch.ones(2, 5)}
+    targets = {"state": state, "cp": torch.zeros(2, 5), "K": torch.ones(2, 5), "alpha": torch.ones(2, 5)}
+    _, parts = andi_loss(outputs, targets, mask, class_weights=cw)
+    expected = F.cross_entropy(logits.reshape(-1, 4), state.reshape(-1), weight=cw)
+    assert parts["wce"].item() == pytest.approx(expected.item(), rel=1e-6)
