@@ -18,6 +18,7 @@ This mirrors ``andi_datasets.models_phenom.disp_fbm`` (which calls ``stochastic`
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sp_fft
 
 __all__ = ["fgn_autocovariance", "fgn", "fgn_2d"]
 
@@ -40,7 +41,10 @@ def fgn_autocovariance(hurst: np.ndarray, lags: np.ndarray) -> np.ndarray:
     lags = np.asarray(lags, dtype=np.int64)
     kmax = int(lags.max()) if lags.size else 0
     pw = np.arange(kmax + 2, dtype=np.float64)[None, :] ** h2  # (n, kmax + 2): |k|^{2H}
-    # |k − 1| for k = 0 is 1: index with abs
+    m = lags.size
+    if np.array_equal(lags, np.arange(m)):  # the common case, with slices instead of gathers
+        prev = np.concatenate([pw[:, 1:2], pw[:, : m - 1]], axis=1)  # |k − 1|^{2H}
+        return 0.5 * (pw[:, 1 : m + 1] - 2 * pw[:, :m] + prev)
     return 0.5 * (pw[:, lags + 1] - 2 * pw[:, lags] + pw[:, np.abs(lags - 1)])
 
 
@@ -84,13 +88,13 @@ def fgn_2d(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
     M = 2 * T
     # Rows sharing one α share the eigenvalues: compute λ once per distinct α.
     uniq, inv = np.unique(alpha, return_inverse=True)
-    lags = np.concatenate([np.arange(T + 1), np.arange(T - 1, 0, -1)])  # (M,)
-    c = fgn_autocovariance(uniq / 2.0, lags)  # (u, M)
-    lam = np.fft.fft(c, axis=1).real  # (u, M), ≥ 0 up to rounding
-    np.maximum(lam, 0.0, out=lam)
+    c = fgn_autocovariance(uniq / 2.0, np.arange(T + 1))  # (u, T + 1): first half of the circulant row
+    lam = sp_fft.irfft(c, n=M, axis=1) * M  # (u, M): FFT of the symmetric row, real by symmetry
+    np.maximum(lam, 0.0, out=lam)  # ≥ 0 for fGn; clip rounding
     amp = np.sqrt(lam / M)[inv]  # (n, M)
-    z = rng.standard_normal((n, M)) + 1j * rng.standard_normal((n, M))
-    y = np.fft.fft(amp * z, axis=1)[:, :T]  # (n, T) complex
+    z = rng.standard_normal((n, 2 * M)).view(np.complex128)  # (n, M) complex, Re and Im i.i.d.
+    z *= amp
+    y = sp_fft.fft(z, axis=1, overwrite_x=True)[:, :T]  # (n, T) complex
     out[..., 0] = y.real
     out[..., 1] = y.imag
     return out

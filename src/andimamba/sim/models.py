@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .fbm import fgn_2d
-from .geometry import box_offsets, close_to_any, place_compartments, reflect_box, reflect_in_circle
+from .geometry import place_compartments
 from .params import ALPHA_BOUNDS, ALPHA_DIRECTED, K_BOUNDS, ExperimentParams, draw_truncated
 
 __all__ = ["SimResult", "simulate"]
@@ -52,32 +51,6 @@ class SimResult:
     state: np.ndarray
     regime: np.ndarray
     box: np.ndarray
-
-
-class _Noise:
-    """Per-particle scaled fGn streams, restarted at regime changes."""
-
-    def __init__(self, P: int, T: int, rng: np.random.Generator):
-        self.T = T
-        self.rng = rng
-        self.buf = np.zeros((P, T, 2))
-        self.ptr = np.zeros(P, dtype=np.int64)
-        self.ar = np.arange(P)
-
-    def restart(self, idx: np.ndarray, alpha: np.ndarray, K: np.ndarray, length: int, share: np.ndarray | None = None) -> None:
-        """New sequences for particles ``idx``; ``share[j]`` (optional) copies row j's noise."""
-        if idx.size == 0:
-            return
-        seq = fgn_2d(alpha, length, self.rng) * np.sqrt(2 * K)[:, None, None]  # (m, length, 2)
-        if share is not None:
-            seq = seq[share]
-        self.buf[idx, :length] = seq
-        self.ptr[idx] = 0
-
-    def take(self) -> np.ndarray:
-        d = self.buf[self.ar, np.minimum(self.ptr, self.T - 1)]  # (P, 2)
-        self.ptr += 1
-        return d
 
 
 def _free_state_code(alpha: np.ndarray) -> np.ndarray:
@@ -141,116 +114,90 @@ def _multi_state(params, N, T, L, rng):
     return pos, a, kk, _free_state_code(a), s.astype(np.int8)
 
 
+class _Streams:
+    """Noise sequences for the compiled kernels: the current sequence of every particle and at
+    most one pending sequence per (particle, state), generated lazily in batches."""
+
+    def __init__(self, alpha: np.ndarray, K: np.ndarray, T: int, rng: np.random.Generator):
+        P, S = alpha.shape  # per-particle, per-state α and K of the noise source
+        self.alpha, self.K, self.T, self.rng = alpha, K, T, rng
+        self.cur = np.zeros((P, T, 2))
+        self.ptr = np.zeros(P, dtype=np.int64)
+        self.pend = np.zeros((P, S, T, 2))
+        self.has_pend = np.zeros((P, S), dtype=np.bool_)
+        self.need = np.zeros((P, S), dtype=np.bool_)
+
+    def _gen(self, p: np.ndarray, s: np.ndarray) -> np.ndarray:
+        return fgn_2d(self.alpha[p, s], self.T, self.rng) * np.sqrt(2 * self.K[p, s])[:, None, None]
+
+    def start(self, state0: np.ndarray) -> None:
+        p = np.arange(state0.shape[0])
+        self.cur[:] = self._gen(p, state0)
+
+    def fill_needed(self) -> None:
+        p, s = np.nonzero(self.need)
+        self.pend[p, s] = self._gen(p, s)
+        self.has_pend[p, s] = True
+        self.need[p, s] = False
+
+
+def _run(kernel, T: int, streams: _Streams, *args) -> None:
+    t = 1
+    while t < T:
+        t = kernel(t, *args)
+        if t < T:
+            streams.fill_needed()
+
+
 def _immobile_traps(params, N, T, L, rng):
     E = len(params)
     P = E * N
     p0 = params[0]
-    r, Pu, Pb, Nt = p0.r, p0.Pu, p0.Pb, int(p0.Nt)
+    r, Pu, Pb, Nt = float(p0.r), float(p0.Pu), float(p0.Pb), int(p0.Nt)
     box = np.repeat(np.arange(E), N)
     alpha = _draw(params, "alphas", 0, N, rng)
     K = _draw(params, "Ks", 0, N, rng)
     pos = np.zeros((P, T, 2))
     pos[:, 0] = rng.random((P, 2)) * L
-    traps = rng.random((E * Nt, 2)) * L
-    margin = 4 * r + 1
-    tree = cKDTree(traps + box_offsets(np.repeat(np.arange(E), Nt), L, margin))
-    off = box_offsets(box, L, margin)
-    noise = _Noise(P, T, rng)
-    noise.restart(np.arange(P), alpha, K, T)
-    bound = np.zeros((P, T), dtype=bool)
-    b = np.zeros(P, dtype=bool)
-    for t in range(1, T):
-        stay_free = ~(b & (rng.random(P) < Pu))  # mask_new_free
-        close = close_to_any(pos[:, t - 1] + off, tree, r)
-        bind = rng.random(P) < Pb
-        nb = (b & stay_free) | (close & bind & stay_free)
-        unb = np.flatnonzero(b & ~nb)
-        noise.restart(unb, alpha[unb], K[unb], T - t)
-        b = nb
-        bound[:, t] = b
-        step = noise.take()
-        x = pos[:, t - 1] + (~b)[:, None] * step
-        pos[:, t] = reflect_box(x, L)
+    traps = rng.random((E, Nt, 2)) * L
+    traps = np.take_along_axis(traps, np.argsort(traps[:, :, 0], axis=1)[:, :, None], axis=1)  # sorted by x
+    coin_u = rng.random((P, T))
+    coin_b = rng.random((P, T))
+    ns = _Streams(alpha[:, None], K[:, None], T, rng)
+    ns.start(np.zeros(P, dtype=np.int64))
+    bound = np.zeros((P, T), dtype=np.bool_)
+    from ._kernels import traps_kernel
+
+    _run(traps_kernel, T, ns, pos, bound, box, traps, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need)
     a = np.where(bound, 0.0, alpha[:, None])
     kk = np.where(bound, 0.0, K[:, None])
     state = np.where(bound, 0, _free_state_code(a)).astype(np.int8)
     return pos, a, kk, state, bound.astype(np.int8)
 
 
-def _greedy_pairs(cand: np.ndarray, P_b: float, rng) -> list[tuple[int, int]]:
-    """Sequential greedy dimer formation in particle order (``_make_condensates``): particle n
-    tries its close candidates in increasing index and binds the first that accepts (prob Pb)."""
-    adj: dict[int, list[int]] = {}
-    for i, j in cand:
-        adj.setdefault(int(i), []).append(int(j))
-        adj.setdefault(int(j), []).append(int(i))
-    used: set[int] = set()
-    out = []
-    for n in sorted(adj):
-        if n in used:
-            continue
-        for m in sorted(adj[n]):
-            if m in used:
-                continue
-            if P_b >= 1 or rng.random() < P_b:
-                used.update((n, m))
-                out.append((n, m))
-                break
-    return out
-
-
 def _dimerization(params, N, T, L, rng):
     E = len(params)
     P = E * N
     p0 = params[0]
-    r, Pu, Pb = p0.r, p0.Pu, p0.Pb
+    r, Pu, Pb = float(p0.r), float(p0.Pu), float(p0.Pb)
     box = np.repeat(np.arange(E), N)
-    off = box_offsets(box, L, 4 * r + 1)
-    aN = np.stack([_draw(params, "alphas", s, N, rng) for s in range(2)], 1)  # (P, 2)
+    aN = np.stack([_draw(params, "alphas", s, N, rng) for s in range(2)], 1)  # (P, 2): free, dimer
     KN = np.stack([_draw(params, "Ks", s, N, rng) for s in range(2)], 1)
     pos = np.zeros((P, T, 2))
     pos[:, 0] = rng.random((P, 2)) * L
-    noise = _Noise(P, T, rng)
-    noise.restart(np.arange(P), aN[:, 0], KN[:, 0], T)
+    coin_u = rng.random((P, T))
+    coin_b = rng.random((P, T))
+    ns = _Streams(aN, KN, T, rng)
+    ns.start(np.zeros(P, dtype=np.int64))
     partner = np.full(P, -1, dtype=np.int64)
-    cur_a = aN[:, 0].copy()
-    cur_k = KN[:, 0].copy()
-    A = np.empty((P, T))
-    Kt = np.empty((P, T))
     reg = np.zeros((P, T), dtype=np.int8)
-    A[:, 0], Kt[:, 0] = cur_a, cur_k
-    for t in range(1, T):
-        # 1. unbinding: one coin per dimer
-        lead = np.flatnonzero((partner >= 0) & (np.arange(P) < partner))
-        esc = lead[rng.random(lead.size) < Pu]
-        esc_all = np.concatenate([esc, partner[esc]])
-        partner[esc_all] = -1
-        # 2. binding among free particles that did not just escape, from positions at t−1
-        elig = partner < 0
-        elig[esc_all] = False
-        idx = np.flatnonzero(elig)
-        pairs = []
-        if idx.size > 1:
-            pts = pos[idx, t - 1] + off[idx]
-            cand = cKDTree(pts).query_pairs(2 * r, output_type="ndarray")
-            if len(cand):
-                d = np.linalg.norm(pts[cand[:, 0]] - pts[cand[:, 1]], axis=1)
-                cand = idx[cand[(d < 2 * r) & (d > 0)]]
-                pairs = _greedy_pairs(cand, Pb, rng)
-        if pairs:
-            pr = np.array(pairs)  # (m, 2), pr[:, 0] < pr[:, 1] is the "first" particle
-            lo, hi = pr.min(1), pr.max(1)
-            partner[lo], partner[hi] = hi, lo
-            both = np.concatenate([lo, hi])
-            cur_a[both], cur_k[both] = aN[both, 1], KN[both, 1]
-            m = lo.size
-            noise.restart(both, aN[lo, 1], KN[lo, 1], T - t, share=np.concatenate([np.arange(m), np.arange(m)]))
-        if esc_all.size:
-            cur_a[esc_all], cur_k[esc_all] = aN[esc_all, 0], KN[esc_all, 0]
-            noise.restart(esc_all, aN[esc_all, 0], KN[esc_all, 0], T - t)
-        pos[:, t] = reflect_box(pos[:, t - 1] + noise.take(), L)
-        A[:, t], Kt[:, t] = cur_a, cur_k
-        reg[:, t] = partner >= 0
+    state_now = np.zeros(P, dtype=np.int8)
+    from ._kernels import dimer_kernel
+
+    _run(dimer_kernel, T, ns, pos, partner, reg, box * N, box * N + N, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need, state_now)
+    ar = np.arange(P)[:, None]
+    A = aN[ar, reg]  # every particle keeps its own label for its current state
+    Kt = KN[ar, reg]
     return pos, A, Kt, _free_state_code(A), reg
 
 
@@ -258,49 +205,29 @@ def _confinement(params, N, T, L, rng):
     E = len(params)
     P = E * N
     p0 = params[0]
-    r, Nc, trans = p0.r, int(p0.Nc), p0.trans
+    r, Nc, trans = float(p0.r), int(p0.Nc), float(p0.trans)
     aS = np.stack([_draw(params, "alphas", s, N, rng) for s in range(2)], 1)  # (P, 2): free, confined
     KS = np.stack([_draw(params, "Ks", s, N, rng) for s in range(2)], 1)
     centres, _ = place_compartments(P, Nc, r, L, rng)  # one layout per particle, as andi
     centres = np.where(np.isnan(centres), 1e12, centres)
-    ar = np.arange(P)
     pos = np.zeros((P, T, 2))
     pos[:, 0] = rng.random((P, 2)) * L
     d0 = np.linalg.norm(centres - pos[:, 0, None, :], axis=2)  # (P, Nc)
-    st = (d0.min(1) < r).astype(np.int64)
-    comp = d0.argmin(1)
-    noise = _Noise(P, T, rng)
-    noise.restart(ar, aS[ar, st], KS[ar, st], T)
-    S = np.zeros((P, T), dtype=np.int8)
-    S[:, 0] = st
-    for t in range(1, T):
-        prev = pos[:, t - 1]
-        x = prev + noise.take()
-        inside = st == 1
-        d_own = np.linalg.norm(centres[ar, comp] - x, axis=1)
-        exit_try = inside & (d_own > r)
-        coin = rng.random(P) < trans
-        escaping = exit_try & coin
-        refl = np.flatnonzero(exit_try & ~coin)
-        dall = np.linalg.norm(centres - x[:, None, :], axis=2)
-        in_any = dall.min(1) < r
-        new = st.copy()
-        check = ~inside | escaping
-        new[check] = in_any[check]
-        enter = check & in_any
-        comp[enter] = dall[enter].argmin(1)
-        if refl.size:
-            x[refl] = reflect_in_circle(prev[refl], x[refl], centres[refl, comp[refl]], r)
-        sw = np.flatnonzero(new != st)
-        noise.restart(sw, aS[sw, new[sw]], KS[sw, new[sw]], T - t)
-        st = new
-        pos[:, t] = reflect_box(x, L)
-        S[:, t] = st
-    A = aS[ar[:, None], S]
-    Kt = KS[ar[:, None], S]
+    st = np.zeros((P, T), dtype=np.int8)
+    st[:, 0] = d0.min(1) < r
+    comp = d0.argmin(1).astype(np.int64)
+    coin_t = rng.random((P, T))
+    ns = _Streams(aS, KS, T, rng)
+    ns.start(st[:, 0].astype(np.int64))
+    from ._kernels import confinement_kernel
+
+    _run(confinement_kernel, T, ns, pos, st, comp, centres, r, trans, L, coin_t, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need)
+    ar = np.arange(P)[:, None]
+    A = aS[ar, st]
+    Kt = KS[ar, st]
     free = np.where(aS[:, 0] >= ALPHA_DIRECTED, 3, 2)[:, None]
-    state = np.where(S == 1, 1, free).astype(np.int8)
-    return pos, A, Kt, state, S
+    state = np.where(st == 1, 1, free).astype(np.int8)
+    return pos, A, Kt, state, st
 
 
 _MODEL_FUNCS = {

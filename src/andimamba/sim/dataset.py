@@ -1,0 +1,131 @@
+"""Training data: challenge-pipeline tracks from a mix of the five models, on the fly or as shards.
+
+``TrainingStream`` yields fresh ``TrackBatch`` es forever (no track is ever repeated); with the
+same seed it yields the same batches. Experiment parameters are drawn per box either as the
+challenge did (``prior="challenge"``) or from a broader prior (``prior="broad"``, default) that
+covers the AnDi-2 benchmark's wider ranges (α from 0.05 to 1.99, K over four decades, slow states,
+long residence), so that the network does not learn the challenge's narrow defaults only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..batch import TrackBatch
+from .challenge import FOV, cut_fov, draw_fov_origin, fovs_to_batch
+from .models import simulate
+from .params import CHALLENGE_L, CHALLENGE_N, MODELS, ExperimentParams, challenge_params
+
+
+def broad_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
+    """A wide prior over experiments, a superset of the challenge's and the benchmark's settings."""
+    def alpha_mean():
+        return float(rng.uniform(0.05, 1.95))
+
+    def K_mean(lo=-2.5, hi=0.7):
+        return float(10 ** rng.uniform(lo, hi))
+
+    var_a = float(rng.choice([1e-4, 0.01, 0.05]))
+    rel_k = float(rng.choice([1e-3, 0.01, 0.1]))
+    if model in ("single_state", "immobile_traps"):
+        a, k = alpha_mean(), K_mean(-1.5, 0.7)
+        kw = dict(alphas=[[a, var_a]], Ks=[[k, (rel_k * k)]])
+    else:
+        n = int(rng.choice([2, 2, 3])) if model == "multi_state" else 2
+        a = [alpha_mean() for _ in range(n)]
+        k = [K_mean(-1.5, 0.7)] + [K_mean() for _ in range(n - 1)]
+        if model == "confinement":  # confined state slower and less diffusive, as in the challenge
+            k[1] = min(k[1], k[0] * 0.5)
+            a[1] = min(a[1], a[0])
+        kw = dict(alphas=[[x, var_a] for x in a], Ks=[[x, rel_k * x] for x in k])
+    kw.update(model=model, N=N, T=T, L=CHALLENGE_L)
+    if model == "multi_state":
+        n = len(kw["alphas"])
+        stay = rng.uniform(0.95, 0.995, n)
+        M = np.zeros((n, n))
+        for i in range(n):
+            M[i] = (1 - stay[i]) / (n - 1)
+            M[i, i] = stay[i]
+        kw["M"] = M
+    elif model == "immobile_traps":
+        kw.update(Pu=float(10 ** rng.uniform(-2.5, -1)), Pb=float(rng.uniform(0.5, 1)), Nt=int(rng.integers(100, 500)), r=float(rng.uniform(0.3, 1.0)))
+    elif model == "dimerization":
+        kw.update(N=int(rng.integers(50, 300)), Pu=float(10 ** rng.uniform(-2.5, -1)), Pb=1.0, r=float(rng.uniform(0.4, 1.2)))
+    elif model == "confinement":
+        kw.update(r=float(rng.uniform(2.0, 8.0)), Nc=int(rng.integers(20, 60)), trans=float(rng.uniform(0.02, 0.3)))
+    return ExperimentParams(**kw)
+
+
+PRIORS = {"challenge": challenge_params, "broad": broad_params}
+
+
+class TrainingStream:
+    """Endless stream of simulated training batches.
+
+    Parameters
+    ----------
+    batch_size : int
+        Tracks per batch.
+    seed : int or numpy.random.SeedSequence
+    models : sequence of str
+        Models to mix (uniformly, one model per simulation call).
+    prior : {"broad", "challenge"}
+    boxes_per_call : int
+        Boxes simulated together (one experiment's parameters each).
+    pad_to : int
+        Padded length of every batch (the simulated T).
+    """
+
+    def __init__(self, batch_size: int, seed=0, models: Sequence[str] = MODELS, prior: str = "broad", boxes_per_call: int = 8, pad_to: int = 200):
+        if prior not in PRIORS:
+            raise ValueError(f"prior={prior!r}: allowed {sorted(PRIORS)}")
+        for m in models:
+            if m not in MODELS:
+                raise ValueError(f"model={m!r}: allowed {', '.join(MODELS)}")
+        self.batch_size = int(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.models = list(models)
+        self.prior = PRIORS[prior]
+        self.boxes = int(boxes_per_call)
+        self.pad_to = int(pad_to)
+        self._pool: list = []
+
+    def _refill(self) -> None:
+        model = self.models[int(self.rng.integers(len(self.models)))]
+        p0 = self.prior(model, self.rng, T=self.pad_to)
+        # all boxes of one call share geometry; α/K distributions differ per box
+        plist = [p0] + [
+            ExperimentParams(**{**p0.to_dict(), "alphas": q.alphas, "Ks": q.Ks, "M": q.M if q.M is not None and q.M.shape == (p0.n_states,) * 2 else p0.M})
+            for q in (self.prior(model, self.rng, T=self.pad_to) for _ in range(self.boxes - 1))
+            if q.n_states == p0.n_states
+        ]
+        sim = simulate(plist, self.rng)
+        N = p0.N
+        for e in range(len(plist)):
+            fov = cut_fov(sim, np.arange(e * N, (e + 1) * N), draw_fov_origin(self.rng), self.rng)
+            self._pool.extend(fov.tracks)
+        order = self.rng.permutation(len(self._pool))
+        self._pool = [self._pool[i] for i in order]
+
+    def __iter__(self) -> Iterator[TrackBatch]:
+        return self
+
+    def __next__(self) -> TrackBatch:
+        while len(self._pool) < self.batch_size:
+            self._refill()
+        take, self._pool = self._pool[: self.batch_size], self._pool[self.batch_size :]
+        return fovs_to_batch([FOV(origin=np.zeros(2), tracks=take)], pad_to=self.pad_to)
+
+
+def save_shard(batch: TrackBatch, path: str | Path) -> None:
+    """Write a batch as a compressed ``.npz`` shard (no pickle)."""
+    np.savez_compressed(path, positions=batch.positions, lengths=batch.lengths, alpha=batch.alpha, K=batch.K, state=batch.state, cp=batch.cp)
+
+
+def load_shard(path: str | Path) -> TrackBatch:
+    """Read a shard written by ``save_shard``."""
+    with np.load(path, allow_pickle=False) as z:
+        return TrackBatch(**{k: z[k] for k in ("positions", "lengths", "alpha", "K", "state", "cp")})
