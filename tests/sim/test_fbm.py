@@ -40,3 +40,18 @@ def test_fgn_reproducible_and_per_row_alpha():
 def test_fgn_rejects_bad_alpha(bad):
     with pytest.raises(ValueError, match="alpha"):
         fgn_2d(np.array([bad]), 10, np.random.default_rng(0))
+
+
+def test_truncated_normal_draws_match_scipy():
+    from scipy import stats
+
+    from andimamba.sim.params import draw_truncated
+
+    rng = np.random.default_rng(0)
+    for mean, var, lo, hi in [(1.0, 0.01, 0, 1.999), (1.95, 0.05, 0, 1.999), (0.05, 0.01, 0, 1.999), (0.5, 4.0, 0, 1.999)]:
+        x = draw_truncated([mean, var], 4000, (lo, hi), rng)
+        assert x.min() >= lo and x.max() <= hi
+        sd = np.sqrt(var)
+        ref = stats.truncnorm((lo - mean) / sd, (hi - mean) / sd, loc=mean, scale=sd)
+        assert stats.kstest(x, ref.cdf).pvalue > 1e-3
+    assert np.all(draw_truncated([0.7, 0.0], 5, (0, 1.999), rng) == 0.7)

@@ -81,9 +81,18 @@ def cut_fov(sim: SimResult, rows: np.ndarray, origin: np.ndarray, rng: np.random
     """Turn the particles ``rows`` of a simulation into the tracks of one FOV."""
     runs = fov_runs(sim.positions[rows], origin)
     fov = FOV(origin=np.asarray(origin))
+    label_cols = (sim.alpha, sim.K, sim.state, sim.regime)
+    # cumulative count of label changes per particle: tracks without any change skip the filter
+    chg = np.zeros((len(rows), sim.alpha.shape[1]), dtype=np.int64)
+    for c in label_cols:
+        chg[:, 1:] += c[rows, 1:] != c[rows, :-1]
+    chg = np.cumsum(chg, axis=1)
     for idx, (p, a, b) in enumerate(runs):
         g = rows[p]
-        cols = [label_filter(c[g, a:b]) for c in (sim.alpha, sim.K, sim.state, sim.regime)]
+        if chg[p, b - 1] == chg[p, a]:
+            cols = [c[g, a:b] for c in label_cols]
+        else:
+            cols = [label_filter(c[g, a:b]) for c in label_cols]
         fov.tracks.append(
             Track(
                 traj_idx=idx,

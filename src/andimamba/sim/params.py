@@ -164,12 +164,17 @@ def draw_truncated(params: np.ndarray, size: int, bounds: tuple[float, float], r
     out = mean.copy()
     rnd = var > 0
     if np.any(rnd):
-        from scipy.stats import truncnorm
+        from scipy.special import ndtr, ndtri
 
         sd = np.sqrt(var[rnd])
         a = (lo - mean[rnd]) / sd
         b = (hi - mean[rnd]) / sd
-        out[rnd] = truncnorm.rvs(a, b, loc=mean[rnd], scale=sd, random_state=rng)
+        # inverse-CDF sampling on the side of the distribution where the CDF is not saturated
+        flip = a > 0
+        a2, b2 = np.where(flip, -b, a), np.where(flip, -a, b)
+        u = ndtr(a2) + rng.random(a2.shape) * (ndtr(b2) - ndtr(a2))
+        z = np.clip(ndtri(u), a2, b2)
+        out[rnd] = mean[rnd] + sd * np.where(flip, -z, z)
     return out
 
 

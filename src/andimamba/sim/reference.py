@@ -30,10 +30,10 @@ def _import():
 
 def seed_andi(seed: int) -> None:
     """Seed andi-datasets' two global generators (numpy and stochastic)."""
-    import stochastic
+    import stochastic.random as srandom
 
     np.random.seed(seed)
-    stochastic.random.seed(seed)
+    srandom.seed(seed)
 
 
 def andi_dic(p: ExperimentParams) -> dict:
