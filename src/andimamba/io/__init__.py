@@ -1,0 +1,56 @@
+"""Reading user tracks and writing results: see :mod:`.readers`, :mod:`.writers`, :mod:`.results`.
+
+The public names are re-exported here::
+
+    from andimamba.io import read_tracks, write_submission_fov, SegmentResult
+"""
+
+from .errors import TrackFileError
+from .readers import (
+    FORMATS,
+    detect_format,
+    read_andi_csv,
+    read_andi_folder,
+    read_tracks,
+    read_trackpy_csv,
+    tracks_from_dataframe,
+)
+from .trackmate import read_trackmate_spots, read_trackmate_tracks, read_trackmate_xml
+from .results import STATE_NAMES, SegmentResult, frames_table, k_physical, segments_table
+from .tracks import Tracks
+from .writers import (
+    atomic_open,
+    submission_line,
+    submission_path,
+    write_ensemble_labels,
+    write_frames_csv,
+    write_segments_csv,
+    write_submission_fov,
+)
+
+__all__ = [
+    "FORMATS",
+    "STATE_NAMES",
+    "SegmentResult",
+    "atomic_open",
+    "frames_table",
+    "k_physical",
+    "segments_table",
+    "submission_line",
+    "submission_path",
+    "write_ensemble_labels",
+    "write_frames_csv",
+    "write_segments_csv",
+    "write_submission_fov",
+    "TrackFileError",
+    "Tracks",
+    "detect_format",
+    "read_andi_csv",
+    "read_andi_folder",
+    "read_trackmate_spots",
+    "read_trackmate_tracks",
+    "read_trackmate_xml",
+    "read_trackpy_csv",
+    "read_tracks",
+    "tracks_from_dataframe",
+]
