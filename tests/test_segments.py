@@ -1,0 +1,51 @@
+import numpy as np
+
+from andimamba.segments import SegmenterConfig, segment_batch, segment_track
+
+
+def _outputs(T, cps, alphas, logKs, states, noise=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    bounds = np.concatenate([[0], cps, [T]])
+    a = np.zeros(T)
+    k = np.zeros(T)
+    sp = np.full((T, 4), 0.02)
+    for j, (s0, s1) in enumerate(zip(bounds[:-1], bounds[1:])):
+        a[s0:s1], k[s0:s1] = alphas[j], logKs[j]
+        sp[s0:s1, states[j]] = 0.94
+    cp = np.full(T, 0.01)
+    for c in cps:
+        cp[c - 1 : c + 2] = [0.3, 0.9, 0.3]
+    return cp, sp, a + noise * rng.standard_normal(T), k + noise * rng.standard_normal(T)
+
+
+def test_exact_outputs_give_exact_segments():
+    cp, sp, a, k = _outputs(100, [30, 62], [0.5, 1.2, 0.8], [np.log(0.1), 0.0, np.log(2)], [2, 2, 1])
+    cps, al, ks, st = segment_track(cp, sp, a, k)
+    assert cps.tolist() == [30, 62]
+    assert np.allclose(al, [0.5, 1.2, 0.8]) and np.allclose(ks, [0.1, 1.0, 2.0]) and st.tolist() == [2, 2, 1]
+
+
+def test_min_segment_and_edges_respected():
+    cp = np.zeros(40)
+    cp[[1, 10, 11, 12, 38]] = [0.99, 0.8, 0.95, 0.7, 0.99]  # too close to the ends, and a cluster
+    sp = np.tile([0, 0, 1.0, 0], (40, 1))
+    cps, *_ = segment_track(cp, sp, np.ones(40), np.zeros(40), SegmenterConfig(min_seg=3))
+    assert cps.tolist() == [11]
+
+
+def test_state_change_adds_cp_and_any_number_of_segments():
+    T = 120
+    cps_true = [20, 45, 70, 95]
+    cp, sp, a, k = _outputs(T, cps_true, [1, 0.3, 1, 0.3, 1], [0, -2, 0, -2, 0], [2, 1, 2, 1, 2])
+    cp[:] = 0.01  # CP head silent: the state changes alone must cut
+    cps, _, _, st = segment_track(cp, sp, a, k)
+    assert cps.tolist() == cps_true and st.tolist() == [2, 1, 2, 1, 2]
+
+
+def test_segment_batch_respects_lengths():
+    b, l = 3, 60
+    outs = {"cp_prob": np.zeros((b, l)), "state_prob": np.tile([0, 0, 1.0, 0], (b, l, 1)), "alpha": np.ones((b, l)), "log_K": np.zeros((b, l))}
+    outs["alpha"][:, 25:] = 99  # padding garbage beyond length 25 for track 0
+    res = segment_batch(outs, np.array([25, 60, 40]), ids=["a", "b", "c"])
+    assert [r.T for r in res] == [25, 60, 40]
+    assert res[0].alphas.tolist() == [1.0] and res[0].track_id == "a"
