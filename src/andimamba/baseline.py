@@ -2,8 +2,8 @@
 time-averaged-MSD fits. No training, no network; for honest comparison and for users.
 
 For a track of T frames, the T − 1 log squared step lengths ``u_t = log(Δx_t² + Δy_t²)`` (step
-t: frame t−1 → t) have a mean that jumps where K or α changes. PELT (``ruptures``, L2 cost,
-minimum size ``min_seg`` steps) with a BIC-like penalty ``beta · var(u) · log(T)`` finds the
+t: frame t−1 → t) have a mean that jumps where K or α changes. exact penalised least squares (optimal partitioning with PELT pruning, own compiled
+implementation; minimum size ``min_seg`` steps) with a BIC-like penalty ``beta · var(u) · log(T)`` finds the
 jumps; var(u) is the variance of the log of a χ²₂ variable, π²/6, unless estimated. A jump between
 steps j−1 and j is a change point at frame j (the first frame whose incoming step is in the new
 regime). In each segment, α and K come from a least-squares fit of log TAMSD(τ) = log(4K) + α·log τ
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from .io.results import SegmentResult
@@ -43,18 +44,73 @@ def _tamsd_fit(xy: np.ndarray, max_lag: int) -> tuple[float, float]:
     return float(slope), float(np.exp(icpt) / 4)
 
 
-def change_points_classical(xy: np.ndarray, cfg: BaselineConfig) -> np.ndarray:
-    """Change points (0-based frame positions) of one track by PELT on log squared steps."""
-    import ruptures as rpt
+@nb.njit(cache=True)
+def _optimal_partition(u, pen, min_size):  # pragma: no cover - compiled
+    """Exact penalised least-squares segmentation of a 1-D signal (optimal partitioning with
+    PELT pruning): minimise Σ_segments Σ (u − segment mean)² + pen · (number of segments).
+    Returns the segment starts (excluding 0)."""
+    n = u.shape[0]
+    s1 = np.zeros(n + 1)
+    s2 = np.zeros(n + 1)
+    for i in range(n):
+        s1[i + 1] = s1[i] + u[i]
+        s2[i + 1] = s2[i] + u[i] * u[i]
+    F = np.full(n + 1, np.inf)
+    F[0] = -pen
+    last = np.zeros(n + 1, dtype=np.int64)
+    cand = np.zeros(n + 1, dtype=np.int64)
+    nc = 1  # candidate segment starts (PELT set), initially {0}
+    for t in range(min_size, n + 1):
+        best = np.inf
+        arg = 0
+        for j in range(nc):
+            s = cand[j]
+            m = t - s
+            if m < min_size:
+                continue
+            c = s2[t] - s2[s] - (s1[t] - s1[s]) ** 2 / m
+            v = F[s] + c + pen
+            if v < best:
+                best = v
+                arg = s
+        F[t] = best
+        last[t] = arg
+        # prune starts that can never be optimal again, then add t − min_size + 1 as a candidate
+        k = 0
+        for j in range(nc):
+            s = cand[j]
+            m = t - s
+            c = s2[t] - s2[s] - (s1[t] - s1[s]) ** 2 / m if m > 0 else 0.0
+            if t - s < min_size or F[s] + c <= F[t]:
+                cand[k] = s
+                k += 1
+        nc = k
+        nxt = t - min_size + 1
+        if nxt >= min_size:
+            cand[nc] = nxt
+            nc += 1
+    out = []
+    t = n
+    while t > 0:
+        s = last[t]
+        if s > 0:
+            out.append(s)
+        t = s
+    out.reverse()
+    return np.array(out, dtype=np.int64)
 
+
+def change_points_classical(xy: np.ndarray, cfg: BaselineConfig) -> np.ndarray:
+    """Change points (0-based frame positions) of one track by penalised segmentation of its log
+    squared steps."""
     T = xy.shape[0]
     steps = np.diff(xy, axis=0)
-    u = np.log(np.sum(steps**2, axis=1) + 1e-12)[:, None]  # (T − 1, 1)
+    u = np.log(np.sum(steps**2, axis=1) + 1e-12)  # (T − 1,)
     if T - 1 < 2 * cfg.min_seg:
         return np.zeros(0, dtype=np.int64)
     pen = cfg.beta * VAR_LOG_CHI2_2 * np.log(T)
-    bkps = rpt.Pelt(model="l2", min_size=cfg.min_seg, jump=1).fit(u).predict(pen=pen)[:-1]
-    cps = np.array([b + 1 for b in bkps], dtype=np.int64)  # step index b starts the new regime → frame b + 1
+    starts = _optimal_partition(u, pen, cfg.min_seg)
+    cps = starts + 1  # step index b starts the new regime → frame b + 1
     return cps[(cps >= cfg.min_seg) & (cps <= T - cfg.min_seg)]
 
 

@@ -1,0 +1,145 @@
+"""Running a model on tracks: per-frame outputs (optionally averaged over the 8 rotations and
+reflections of each track), segments, and the model registry of shipped weights.
+
+Shipped models live in ``andimamba/weights/<name>/`` (``model.safetensors`` + ``config.json`` +
+``MODEL_CARD.md``); ``load_predictor("bimamba")`` loads one, ``load_predictor("path/to/run")`` a
+run directory of ``andimamba train``, and ``load_predictor("classical")`` the classical baseline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .batch import TrackBatch
+from .segments import SegmenterConfig, segment_batch
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+DEFAULT_MODEL = "bimamba"
+
+# the 8 symmetries of the square acting on (x, y): optional swap, then sign flips
+_DIHEDRAL = [(swap, sx, sy) for swap in (False, True) for sx in (1, -1) for sy in (1, -1)]
+
+
+def available_models() -> list[str]:
+    """Names of the shipped models (plus ``classical``)."""
+    names = sorted(p.name for p in WEIGHTS_DIR.iterdir() if (p / "config.json").is_file()) if WEIGHTS_DIR.is_dir() else []
+    return names + ["classical"]
+
+
+def resolve_model_path(name_or_path: str | Path) -> Path:
+    """Directory holding ``config.json`` + ``model.safetensors`` for a shipped name or a path."""
+    p = Path(name_or_path)
+    if (WEIGHTS_DIR / str(name_or_path) / "config.json").is_file():
+        return WEIGHTS_DIR / str(name_or_path)
+    if p.is_dir() and (p / "config.json").is_file():
+        return p
+    if p.is_file() and p.name in ("config.json", "model.safetensors"):
+        return p.parent
+    raise FileNotFoundError(f"model {str(name_or_path)!r} not found: give one of {', '.join(available_models())} "
+                            "or a folder with config.json and model.safetensors (an `andimamba train` run)")
+
+
+class Predictor:
+    """A model (or the classical baseline) plus the per-frame → segments step.
+
+    Parameters
+    ----------
+    model : AnDiNet or None
+        None means the classical baseline.
+    segmenter : SegmenterConfig, optional
+    window : int or None
+        Tracks longer than ``window`` frames are processed in overlapping windows of that length
+        (half-overlap, outputs blended with triangular weights); None processes every track whole.
+    batch_size : int
+    """
+
+    def __init__(self, model=None, segmenter: SegmenterConfig | None = None, window: int | None = None, batch_size: int = 512, name: str = ""):
+        self.model = model
+        self.segmenter = segmenter or SegmenterConfig()
+        self.window = window
+        self.batch_size = int(batch_size)
+        self.name = name
+
+    @property
+    def is_classical(self) -> bool:
+        return self.model is None
+
+    def _raw(self, positions: np.ndarray, lengths: np.ndarray) -> dict:
+        out = self.model.predict(TrackBatch(positions=positions.astype(np.float32), lengths=lengths), chunk_size=self.batch_size)
+        return {k: out[k] for k in ("state_prob", "cp_prob", "alpha", "log_K")}
+
+    def _tta(self, positions: np.ndarray, lengths: np.ndarray, tta: bool) -> dict:
+        if not tta:
+            return self._raw(positions, lengths)
+        acc = None
+        for swap, sx, sy in _DIHEDRAL:
+            p = positions[..., ::-1] if swap else positions
+            p = np.ascontiguousarray(p * np.array([sx, sy], dtype=positions.dtype))
+            o = self._raw(p, lengths)
+            acc = o if acc is None else {k: acc[k] + o[k] for k in acc}
+        return {k: v / len(_DIHEDRAL) for k, v in acc.items()}
+
+    def frame_outputs(self, positions: np.ndarray, lengths: np.ndarray, tta: bool = False) -> dict:
+        """Per-frame outputs for a padded batch: ``state_prob`` (b, l, 4), ``cp_prob``, ``alpha``,
+        ``log_K`` (b, l)."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        W = self.window
+        if W is None or lengths.max() <= W:
+            return self._tta(positions, lengths, tta)
+        b, l, _ = positions.shape
+        out = {"state_prob": np.zeros((b, l, 4)), "cp_prob": np.zeros((b, l)), "alpha": np.zeros((b, l)), "log_K": np.zeros((b, l))}
+        wsum = np.zeros((b, l))
+        hop = W // 2
+        tri = 1.0 - np.abs(np.arange(W) - (W - 1) / 2) / (W / 2) + 1e-3  # (W,) triangular blend weights
+        # window starts per track; a window is cut for every track that reaches it
+        for s in range(0, int(lengths.max()), hop):
+            rows = np.flatnonzero(lengths > s)
+            if rows.size == 0:
+                break
+            seg_len = np.minimum(lengths[rows] - s, W)
+            # short tail windows: shift back so every window has W frames when the track allows
+            start = np.where(seg_len < W, np.maximum(lengths[rows] - W, 0), s)
+            seg_len = np.minimum(lengths[rows] - start, W)
+            pos = np.zeros((rows.size, W, 2), positions.dtype)
+            for i, (r, a, n) in enumerate(zip(rows, start, seg_len)):
+                pos[i, :n] = positions[r, a : a + n] - positions[r, a]
+            o = self._tta(pos, seg_len, False)
+            for i, (r, a, n) in enumerate(zip(rows, start, seg_len)):
+                w = tri[:n]
+                for k in out:
+                    v = o[k][i, :n]
+                    out[k][r, a : a + n] += v * (w[:, None] if v.ndim == 2 else w)
+                wsum[r, a : a + n] += w
+            if (s + W) >= lengths.max():
+                break
+        wsum = np.maximum(wsum, 1e-12)
+        for k in out:
+            out[k] = out[k] / (wsum[..., None] if out[k].ndim == 3 else wsum)
+        return out
+
+    def predict_batch(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, tta: bool = False):
+        """Segments of every track of a padded batch (list of ``SegmentResult``)."""
+        if self.is_classical:
+            from .baseline import segment_batch_classical
+
+            return segment_batch_classical(positions, lengths, ids, first_frames)
+        out = self.frame_outputs(positions, lengths, tta)
+        return segment_batch(out, lengths, ids, first_frames, self.segmenter)
+
+
+def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None = None, batch_size: int = 512) -> Predictor:
+    """Load a shipped model by name, a trained run directory, or ``"classical"``."""
+    if str(name_or_path) == "classical":
+        return Predictor(None, name="classical")
+    from .checkpoint import load_model
+
+    path = resolve_model_path(name_or_path)
+    try:
+        model = load_model(path, device=device)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ValueError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another --model") from None
+    model.eval()
+    return Predictor(model, window=window, batch_size=batch_size, name=str(name_or_path))
