@@ -1,0 +1,92 @@
+"""``andimamba train``: train an AnDiNet on simulated tracks (or shards), resumable, DDP under torchrun.
+
+Examples::
+
+    andimamba train --arch bimamba --out runs/bimamba --config paper --epochs 20
+    andimamba train --out runs/bimamba --resume                  # after a crash or a kill
+    torchrun --nproc_per_node=2 -m andimamba.cli train --arch bilstm --out runs/bilstm
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from andimamba.cli import UserError
+
+# CLI option -> TrainConfig field (for options that map one to one)
+_FIELDS = {
+    "epochs": "epochs", "steps_per_epoch": "steps_per_epoch", "batch_size": "batch_size", "lr": "lr",
+    "n_val": "n_val", "seed": "seed", "val_seed": "val_seed", "prior": "prior", "shards": "shards",
+    "threads": "num_threads", "device": "device", "checkpoint_every": "checkpoint_every", "log_every": "log_every",
+    "grad_clip": "grad_clip",
+}  # fmt: skip
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    p = subparsers.add_parser(
+        "train",
+        help="train a model (on-the-fly simulated data or shards)",
+        description="Train an AnDiNet. Writes config.json, model.safetensors, metrics.csv and a resume "
+        "checkpoint to --out. Options left out take the --config preset's (or, with --resume, the run's) values.",
+    )
+    p.add_argument("--out", required=True, type=Path, help="run directory (must be empty unless --resume)")
+    p.add_argument("--arch", choices=("bimamba", "bilstm"), help="network blocks (default bimamba)")
+    p.add_argument("--config", choices=("tiny", "paper"), help="model size preset (default paper)")
+    p.add_argument("--scan-impl", choices=("auto", "reference", "fused", "chunked"), help="Mamba selective-scan kernel")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (0 with --shards: one pass)")
+    p.add_argument("--batch-size", type=int, help="tracks per step and per process")
+    p.add_argument("--lr", type=float, help="Adam learning rate")
+    p.add_argument("--n-val", type=int, help="tracks in the fixed validation set (default 10000)")
+    p.add_argument("--seed", type=int, help="seed of the model init and the training data")
+    p.add_argument("--val-seed", type=int, help="seed of the validation set")
+    p.add_argument("--prior", choices=("broad", "challenge"), help="experiment prior of the simulator")
+    p.add_argument("--models", help="comma-separated AnDi-2 models to mix (default all five)")
+    p.add_argument("--shards", help="directory of .npz shards to train on instead of simulating")
+    p.add_argument("--threads", type=int, help="CPU threads per process")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default auto (CUDA when available)")
+    p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
+    p.add_argument("--log-every", type=int, help="steps between loss updates on the progress bar")
+    p.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace):
+    """The :class:`~andimamba.train.TrainConfig` described by the parsed arguments."""
+    from andimamba.checkpoint import CONFIG
+    from andimamba.nn.model import paper, tiny
+    from andimamba.train import TrainConfig, read_train_config
+
+    overrides = {f: getattr(args, a) for a, f in _FIELDS.items() if getattr(args, a) is not None}
+    if args.models is not None:
+        overrides["models"] = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    if args.resume:
+        if not (args.out / CONFIG).is_file():
+            raise UserError(f"--resume: {args.out} holds no run (no {CONFIG})")
+        cfg = read_train_config(args.out)
+        model = cfg.model
+        if args.config or args.arch:  # rebuilt only to be compared with the stored one by train()
+            model = {"tiny": tiny, "paper": paper}[args.config or "paper"](args.arch or model.arch)
+    else:
+        cfg = TrainConfig()
+        model = {"tiny": tiny, "paper": paper}[args.config or "paper"](args.arch or "bimamba")
+    if args.scan_impl:
+        model = type(model).from_dict({**model.to_dict(), "scan_impl": args.scan_impl})
+    return TrainConfig.from_dict({**cfg.to_dict(), **overrides, "model": model.to_dict()})
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``andimamba train``."""
+    from andimamba.train import train
+
+    if int(os.environ.get("RANK", "0")) == 0:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    cfg = build_config(args)
+    train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
+    return 0

@@ -1,0 +1,145 @@
+"""Training loop: it learns, it writes the run, it refuses to clobber, and a SIGKILLed run resumes exactly."""
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from andimamba.batch import TrackBatch
+from andimamba.checkpoint import load_model, weights_sha256
+from andimamba.cli import main
+from andimamba.nn.model import AnDiNet, tiny
+from andimamba.sim.dataset import TrainingStream, save_shard
+from andimamba.train import METRIC_COLUMNS, TrainConfig, _pin_threads, _Shards, _stream_batches, _train_step, train
+
+
+def _cfg(**kw):
+    base = dict(model=tiny("bimamba"), batch_size=16, epochs=3, steps_per_epoch=3, n_val=200, num_threads=1,
+                boxes_per_call=2, seed=3, val_seed=5)  # fmt: skip
+    return TrainConfig(**{**base, **kw})
+
+
+def _rows(path):
+    with open(path / "metrics.csv", newline="") as f:
+        return list(csv.reader(f))
+
+
+@pytest.mark.parametrize("arch", ["bimamba", "bilstm"])
+def test_overfits_a_fixed_batch(arch):
+    cfg = _cfg(model=tiny(arch), lr=1e-2)
+    full = next(_stream_batches(cfg, epoch=0, rank=0, skip=0))
+    l = 50  # short tracks keep the test fast
+    batch = TrackBatch(lengths=np.minimum(full.lengths, l), **{k: getattr(full, k)[:, :l] for k in ("positions", "alpha", "K", "state", "cp")})
+    torch.manual_seed(0)
+    model = AnDiNet(cfg.model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    cw = torch.ones(4)
+    threads = torch.get_num_threads()
+    _pin_threads(1, cfg, torch.device("cpu"))  # one torch thread, numba's OpenMP pool started first
+    try:
+        losses = [_train_step(model, opt, batch, cw, cfg, torch.device("cpu"), (0, s)) for s in range(30)]
+    finally:
+        torch.set_num_threads(threads)
+    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:3]), losses
+
+
+def test_streams_differ_by_rank_and_epoch_and_repeat():
+    cfg = _cfg()
+    first = lambda e, r: next(_stream_batches(cfg, e, r, 0)).positions  # noqa: E731
+    a = first(0, 0)
+    assert np.array_equal(a, first(0, 0))
+    assert not np.array_equal(a, first(0, 1)) and not np.array_equal(a, first(1, 0))
+
+
+def test_shards_pass_is_a_permutation_split_over_ranks(tmp_path):
+    stream = TrainingStream(20, seed=1, boxes_per_call=2)
+    for i in range(2):
+        save_shard(next(stream), tmp_path / f"s{i}.npz")
+    shards = _Shards(tmp_path)
+    assert len(shards) == 40
+    cfg = _cfg(batch_size=5, shards=str(tmp_path), steps_per_epoch=0)
+    key = {tuple(p.ravel()[:6]) for p in shards.data.positions}
+    seen = []
+    for rank in (0, 1):
+        it = shards.batches(cfg, epoch=0, rank=rank, world=2, skip=0)
+        seen += [tuple(p.ravel()[:6]) for _ in range(4) for p in next(it).positions]
+    assert len(seen) == 40 and set(seen) == key  # 2 ranks x 4 steps x 5 = one pass, no repeat
+
+
+def test_cli_run_writes_files_and_refuses_to_clobber(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "--out", str(out), "--config", "tiny", "--arch", "bilstm", "--epochs", "2",
+            "--steps-per-epoch", "2", "--batch-size", "8", "--n-val", "100", "--threads", "1", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    rows = _rows(out)
+    assert tuple(rows[0]) == METRIC_COLUMNS and len(rows) == 3
+    assert [r[:2] for r in rows[1:]] == [["1", "2"], ["2", "4"]]
+    assert all(np.isfinite(float(x)) for r in rows[1:] for x in r)
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["arch"] == "bilstm" and config["train"]["n_val"] == 100
+    model = load_model(out)
+    assert model.config.arch == "bilstm"
+    pred = model.predict(next(TrainingStream(4, seed=0, boxes_per_call=1)))
+    assert pred["alpha"].shape[0] == 4
+
+    capsys.readouterr()
+    assert main(argv) == 2  # refuses to overwrite
+    err = capsys.readouterr().err.strip()
+    assert "not empty" in err and "--resume" in err and len(err.splitlines()) == 1
+    assert main(argv[:-1] + ["--resume", "--lr", "0.5"]) == 2  # a different run cannot resume this one
+    assert "cannot resume" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "nothing"), "--resume"]) == 2
+
+    png = tmp_path / "fig3.png"
+    assert main(["plot-curves", str(out), str(out), "--out", str(png)]) == 0
+    assert png.stat().st_size > 1000
+
+
+def test_shards_training(tmp_path):
+    stream = TrainingStream(24, seed=2, boxes_per_call=2)
+    (tmp_path / "shards").mkdir()
+    for i in range(2):
+        save_shard(next(stream), tmp_path / "shards" / f"part{i}.npz")
+    cfg = _cfg(model=tiny("bilstm"), epochs=1, steps_per_epoch=0, shards=str(tmp_path / "shards"), n_val=50)
+    train(cfg, tmp_path / "run", progress=False)
+    assert _rows(tmp_path / "run")[1][:2] == ["1", "3"]  # 48 tracks // 16 = 3 steps
+
+
+_LAUNCH = "import json, sys; from andimamba.train import TrainConfig, train; train(TrainConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], progress=False)"
+
+
+def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
+    """Kill a run (SIGKILL, mid-epoch, at whatever it is doing) and resume: metrics.csv is bit-identical."""
+    cfg = _cfg(checkpoint_every=1)
+    ref = train(cfg, tmp_path / "a", progress=False)
+
+    run = tmp_path / "b"
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, json.dumps(cfg.to_dict()), str(run)])
+    state = run / "train_state.json"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                if json.loads(state.read_text())["step"] >= 4:  # in epoch 2, one step in
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert len(_rows(run)) < 4  # it really was interrupted
+
+    rc = subprocess.run([sys.executable, "-m", "andimamba.cli", "train", "--out", str(run), "--resume", "--no-progress"])
+    assert rc.returncode == 0
+    a, b = _rows(tmp_path / "a"), _rows(run)
+    assert len(a) == 4
+    assert [r[:-1] for r in a] == [r[:-1] for r in b]  # every column but the wall-clock seconds
+    assert weights_sha256(load_model(run)) == weights_sha256(ref)
