@@ -243,8 +243,28 @@ def _bwd_chan(u, delta, A, B, C, D, gy, gu, gdelta, gA, gB, gC, gD, w):
 # --------------------------------------------------------------------------------------------------
 # autograd wrapper
 # --------------------------------------------------------------------------------------------------
+@numba.njit(parallel=True, cache=True)
+def _touch_pool(x):  # pragma: no cover - compiled
+    for i in numba.prange(x.shape[0]):
+        x[i] = i
+    return x
+
+
+_POOL_STARTED = False
+
+
 def _threads() -> int:
-    """As many numba threads as torch uses (1 inside DataLoader workers), within numba's pool."""
+    """As many numba threads as torch uses (1 inside DataLoader workers), within numba's pool.
+
+    Starting numba's OpenMP pool resets the process-wide OpenMP thread count, which silently
+    changes torch's; the first call starts the pool on a dummy kernel and restores torch's count.
+    """
+    global _POOL_STARTED
+    if not _POOL_STARTED:
+        saved = torch.get_num_threads()
+        _touch_pool(np.zeros(4))
+        torch.set_num_threads(saved)
+        _POOL_STARTED = True
     threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(threads)
     return threads
