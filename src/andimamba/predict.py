@@ -139,7 +139,7 @@ def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu"
     path = resolve_model_path(name_or_path)
     try:
         model = load_model(path, device=device)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except Exception as exc:  # safetensors raises its own error type for corrupt files
         raise ValueError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another --model") from None
     model.eval()
     return Predictor(model, window=window, batch_size=batch_size, name=str(name_or_path))

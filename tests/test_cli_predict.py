@@ -1,0 +1,133 @@
+"""End-to-end `andimamba predict` / `score` on simulated data, and one test per bad-input case."""
+
+import numpy as np
+import pytest
+import torch
+
+from andimamba.checkpoint import save_model
+from andimamba.cli import main
+from andimamba.nn.model import AnDiNet, tiny
+from andimamba.sim.experiment import simulate_experiment
+from andimamba.sim.layout import write_experiment
+
+
+@pytest.fixture(scope="module")
+def andi_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ref")
+    for e, m in enumerate(("multi_state", "confinement")):
+        params, fovs = simulate_experiment(m, n_fovs=2, seed=e, progress=False)
+        write_experiment(root, e, params, fovs)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    d = tmp_path_factory.mktemp("model")
+    torch.manual_seed(0)
+    save_model(AnDiNet(tiny("bimamba")), d)
+    return d
+
+
+def _one_line_error(capsys, *needles):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+def test_predict_andi_folder_then_score(andi_dir, tiny_model, tmp_path, capsys):
+    out = tmp_path / "sub"
+    assert main(["predict", str(andi_dir), "--out", str(out), "--model", str(tiny_model), "--no-progress"]) == 0
+    for e in (0, 1):
+        for j in (0, 1):
+            lines = (out / f"track_2/exp_{e}/fov_{j}.txt").read_text().splitlines()
+            ref = (andi_dir / f"track_2/exp_{e}/traj_labs_fov_{j}.txt").read_text().splitlines()
+            assert len(lines) == len(ref)
+            assert all(len(l.split(",")) % 4 == 1 for l in lines)
+        assert (out / f"track_2/exp_{e}/ensemble_labels.txt").read_text().startswith("model:")
+    assert (out / "segments.csv").is_file() and (out / "frames.csv").is_file()
+    capsys.readouterr()
+    assert main(["score", str(out), str(andi_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "overall" in text and "JSC" in text
+
+
+def test_predict_single_file_with_units_plots_and_tta(andi_dir, tiny_model, tmp_path):
+    src = andi_dir / "track_2/exp_0/trajs_fov_0.csv"
+    out = tmp_path / "o"
+    assert main(["predict", str(src), "--out", str(out), "--model", str(tiny_model), "--pixel-size", "0.1", "--frame-interval", "0.05",
+                 "--plots", "--max-plots", "2", "--tta", "--no-progress"]) == 0
+    import pandas as pd
+
+    seg = pd.read_csv(out / "segments.csv")
+    assert {"alpha", "K_px2_per_frame_alpha", "K_um2_per_s_alpha", "state_name"} <= set(seg.columns)
+    assert np.allclose(seg.K_um2_per_s_alpha, seg.K_px2_per_frame_alpha * 0.01 / 0.05**seg.alpha, rtol=1e-6)
+    assert (out / "plots/alpha_logK_map.png").stat().st_size > 1000
+    assert len(list((out / "plots").glob("track_*.png"))) == 2
+
+
+def test_classical_model_runs(andi_dir, tmp_path):
+    assert main(["predict", str(andi_dir / "track_2/exp_1/trajs_fov_1.csv"), "--out", str(tmp_path / "c"), "--model", "classical", "--no-progress"]) == 0
+
+
+def _csv(tmp_path, text, name="t.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def _walk_rows(n=25, tid=0, start=0):
+    rng = np.random.default_rng(tid)
+    xy = np.cumsum(rng.normal(size=(n, 2)), 0)
+    return "".join(f"{tid},{start + i},{x:.4f},{y:.4f}\n" for i, (x, y) in enumerate(xy))
+
+
+@pytest.mark.parametrize(
+    "content, needles",
+    [
+        ("traj_idx,frame,x\n0,0,1.0\n", ["t.csv", "found columns traj_idx, frame, x"]),
+        ("traj_idx,frame,x,y\n" + _walk_rows()[:-1] + "\n0,25,abc,1.0\n", ["t.csv", "line 27"]),
+        ("traj_idx,frame,x,y\n" + _walk_rows() + "0,25,nan,1.0\n", ["t.csv", "line 27"]),
+        ("traj_idx,frame,x,y\n" + _walk_rows() + "0,25,inf,1.0\n", ["t.csv", "line 27"]),
+        ("traj_idx,frame,x,y\n" + _walk_rows() + "0,24,1.0,1.0\n", ["t.csv", "duplicate"]),
+        ("", ["t.csv", "empty"]),
+        ("traj_idx,frame,x,y\n" + _walk_rows(n=10), ["t.csv", "20"]),
+    ],
+    ids=["missing-column", "non-numeric", "nan", "inf", "duplicate-frame", "empty-file", "all-too-short"],
+)
+def test_bad_input_one_line_error_nothing_written(tmp_path, capsys, content, needles):
+    src = _csv(tmp_path, content)
+    out = tmp_path / "out"
+    assert main(["predict", str(src), "--out", str(out), "--model", "classical", "--no-progress"]) == 2
+    _one_line_error(capsys, *needles)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_column_with_explicit_format(tmp_path, capsys):
+    src = _csv(tmp_path, "traj_idx,frame,x\n0,0,1.0\n")
+    assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--format", "andi", "--model", "classical", "--no-progress"]) == 2
+    _one_line_error(capsys, "t.csv", "y")
+
+
+def test_short_tracks_are_reported_and_skipped(tmp_path, capsys):
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30, 0) + _walk_rows(8, 1))
+    out = tmp_path / "out"
+    assert main(["predict", str(src), "--out", str(out), "--model", "classical", "--no-progress"]) == 0
+    assert "skipped 1 track" in capsys.readouterr().err
+    assert "1,8" in (out / "skipped_tracks.csv").read_text()
+
+
+def test_wrong_format_and_unreadable_model(tmp_path, capsys, tiny_model):
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30))
+    assert main(["predict", str(src), "--out", str(tmp_path / "o1"), "--format", "trackpy", "--model", "classical", "--no-progress"]) == 2
+    _one_line_error(capsys, "t.csv")
+    bad = tmp_path / "badmodel"
+    bad.mkdir()
+    (bad / "config.json").write_text((tiny_model / "config.json").read_text())
+    (bad / "model.safetensors").write_bytes(b"not a safetensors file")
+    assert main(["predict", str(src), "--out", str(tmp_path / "o2"), "--model", str(bad), "--no-progress"]) == 2
+    _one_line_error(capsys, "badmodel")
+    assert main(["predict", str(src), "--out", str(tmp_path / "o3"), "--model", "no-such-model", "--no-progress"]) == 2
+    _one_line_error(capsys, "no-such-model")
+    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
