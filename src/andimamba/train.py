@@ -401,7 +401,7 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
         cw_list = None
         if rank == 0:
             counts = np.bincount(val.state[val.mask], minlength=N_STATES)
-            cw_list = class_weights_from_counts(counts).tolist()
+            cw_list = class_weights_from_counts(counts, cfg.loss.class_weight_power).tolist()
         cw_list = _gather(cw_list)[0]
         start_epoch, start_step, step, elapsed, metrics, losses = 0, 0, 0, 0.0, [], []
     else:

@@ -38,12 +38,17 @@ class LossWeights:
     alpha: float = 1.0  # MAE on α
     cp: float = 1.0  # BCE on the change-point logit
     cp_pos_weight: float = 20.0  # weight of positive (change-point) frames inside the BCE
+    class_weight_power: float = 0.5  # state weights ∝ (1/frequency)^power: 1 balanced, 0 plain CE
 
 
-def class_weights_from_counts(counts: torch.Tensor | np.ndarray | list[float]) -> torch.Tensor:
-    """Balanced class weights w_c = n_total / (n_present · n_c) from per-class frame counts.
+def class_weights_from_counts(counts: torch.Tensor | np.ndarray | list[float], power: float = 1.0) -> torch.Tensor:
+    """Class weights w_c = (n_total / (n_present · n_c))^power from per-class frame counts.
 
-    With these weights every present class contributes the same total weight, and the count-weighted
+    ``power`` 1 is fully balanced; the trainer uses ``LossWeights.class_weight_power`` (0.5 by
+    default: rare states still count more, but the official state metric is micro-F1, i.e. frame
+    accuracy, which fully balanced weights trade away).
+
+    With power 1 every present class contributes the same total weight, and the count-weighted
     mean weight is 1. A class with zero count (absent from the sample the counts came from) gets the
     largest weight of the present classes instead of infinity.
 
@@ -63,7 +68,7 @@ def class_weights_from_counts(counts: torch.Tensor | np.ndarray | list[float]) -
     if not bool(present.any()):
         raise ValueError("all class counts are zero: no labelled frames to weight")
     w = torch.zeros_like(n)
-    w[present] = n.sum() / (present.sum() * n[present])
+    w[present] = (n.sum() / (present.sum() * n[present])) ** power
     w[~present] = w[present].max()
     return w.to(torch.float32)
 
