@@ -142,4 +142,11 @@ def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu"
     except Exception as exc:  # safetensors raises its own error type for corrupt files
         raise ValueError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another --model") from None
     model.eval()
-    return Predictor(model, window=window, batch_size=batch_size, name=str(name_or_path))
+    seg = None
+    seg_file = path / "segmenter.json"  # written by andimamba.tuning.tune_segmenter
+    if seg_file.is_file():
+        import json
+
+        d = json.loads(seg_file.read_text())
+        seg = SegmenterConfig(**{k: d[k] for k in SegmenterConfig().to_dict() if k in d})
+    return Predictor(model, segmenter=seg, window=window, batch_size=batch_size, name=str(name_or_path))

@@ -1,0 +1,95 @@
+"""Choosing the per-frame → segments parameters of a trained model on held-out simulated data.
+
+The network's per-frame outputs are computed once on a tuning set (every AnDi-2 model, experiments
+drawn from the challenge prior and from the broad prior, with a seed disjoint from training and from
+the benchmark); every candidate ``SegmenterConfig`` is then scored with the official
+single-trajectory metrics and candidates are ranked as the AnDi-2 challenge ranked teams: by the
+mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is stored in
+``segmenter.json`` next to the weights and used by :func:`andimamba.predict.load_predictor`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .segments import SegmenterConfig, segment_batch
+
+SEGMENTER_FILE = "segmenter.json"
+
+
+def tuning_set(n_fovs: int = 4, seed: int = 777):
+    """List of (experiment name, list of FOV) covering the five models and both priors."""
+    from .sim.dataset import broad_params
+    from .sim.experiment import simulate_experiment
+    from .sim.params import MODELS, challenge_params
+
+    out = []
+    rng = np.random.default_rng(seed)
+    for m in MODELS:
+        for prior, fn in (("challenge", challenge_params), ("broad", broad_params)):
+            p = fn(m, rng)
+            _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=int(rng.integers(1 << 31)), progress=False)
+            out.append((f"{m}/{prior}", fovs))
+    return out
+
+
+def candidates() -> list[SegmenterConfig]:
+    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), (True, False), (0, 1))
+    return [SegmenterConfig(cp_threshold=t, use_state_changes=s, trim=tr) for t, s, tr in grid]
+
+
+def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> tuple[SegmenterConfig, pd.DataFrame]:
+    """Pick the best ``SegmenterConfig`` for the model in ``model_dir`` and write ``segmenter.json``.
+
+    Returns
+    -------
+    best : SegmenterConfig
+    table : DataFrame
+        One row per candidate: its parameters, the five metrics (track-weighted over experiments)
+        and the mean rank.
+    """
+    from .metrics import TrackLabels, single_trajectory_scores
+    from .predict import load_predictor
+    from .sim.labels import segments_from_labels
+
+    pred = load_predictor(model_dir)
+    exps = []
+    for name, fovs in tuning_set(n_fovs, seed):
+        tracks = [t for f in fovs for t in f.tracks]
+        if not tracks:
+            continue
+        truth = {}
+        for i, t in enumerate(tracks):
+            cps, a, k, s = segments_from_labels(t.alpha, t.K, t.state)
+            truth[i] = TrackLabels(i, cps, a, k, s, len(t.frames))
+        l = max(len(t.frames) for t in tracks)
+        pos = np.zeros((len(tracks), l, 2), np.float32)
+        lengths = np.array([len(t.frames) for t in tracks])
+        for i, t in enumerate(tracks):
+            pos[i, : lengths[i]] = t.xy - t.xy[0]
+        exps.append((name, truth, pred.frame_outputs(pos, lengths), lengths))
+    rows = []
+    for cfg in candidates():
+        tot, n = np.zeros(5), 0
+        for _, truth, out, lengths in exps:
+            res = segment_batch(out, lengths, cfg=cfg)
+            p = {i: TrackLabels(i, r.cps, r.alphas, r.Ks, r.states, r.T) for i, r in enumerate(res)}
+            sc = single_trajectory_scores(truth, p)
+            tot += len(truth) * np.array([sc["rmse_cp"], sc["jsc_cp"], sc["alpha_mae"], sc["K_msle"], sc["state_f1"]])
+            n += len(truth)
+        rows.append({**cfg.to_dict(), **dict(zip(["rmse_cp", "jsc_cp", "alpha_mae", "K_msle", "state_f1"], tot / n))})
+    table = pd.DataFrame(rows)
+    ranks = pd.concat([table[c].rank(ascending=asc) for c, asc in
+                       (("rmse_cp", True), ("jsc_cp", False), ("alpha_mae", True), ("K_msle", True), ("state_f1", False))], axis=1)
+    table["mean_rank"] = ranks.mean(axis=1)
+    table = table.sort_values("mean_rank", kind="stable").reset_index(drop=True)
+    best = SegmenterConfig(**{k: (bool(v) if isinstance(v, (bool, np.bool_)) else v) for k, v in table.iloc[0][list(SegmenterConfig().to_dict())].to_dict().items()})
+    best.min_seg, best.peak_window, best.trim = int(best.min_seg), int(best.peak_window), int(best.trim)
+    best.cp_threshold = float(best.cp_threshold)
+    (Path(model_dir) / SEGMENTER_FILE).write_text(json.dumps({**best.to_dict(), "tuning": {"n_fovs": n_fovs, "seed": seed, "tracks": n}}, indent=1) + "\n")
+    return best, table

@@ -1,0 +1,22 @@
+import json
+
+import torch
+
+from andimamba import tuning
+from andimamba.checkpoint import save_model
+from andimamba.nn.model import AnDiNet, tiny
+from andimamba.predict import load_predictor
+from andimamba.sim.experiment import simulate_experiment
+
+
+def test_tune_segmenter_writes_best_and_predict_uses_it(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    save_model(AnDiNet(tiny("bimamba")), tmp_path)
+    _, fovs = simulate_experiment("multi_state", n_fovs=1, seed=3, progress=False)
+    monkeypatch.setattr(tuning, "tuning_set", lambda n_fovs, seed: [("multi_state", fovs)])
+    best, table = tuning.tune_segmenter(tmp_path, n_fovs=1)
+    assert len(table) == len(tuning.candidates())
+    assert table["mean_rank"].is_monotonic_increasing
+    saved = json.loads((tmp_path / "segmenter.json").read_text())
+    assert saved["cp_threshold"] == best.cp_threshold
+    assert load_predictor(tmp_path).segmenter == best
