@@ -53,7 +53,11 @@ def build_reference(root: Path, n_fovs: int, generator: str) -> None:
         else:
             from andimamba.sim.reference import andi_challenge_fovs
 
-            fovs, _, _ = andi_challenge_fovs(p, n_fovs, seed=SEED + e)
+            fovs, _, ens = andi_challenge_fovs(p, n_fovs, seed=SEED + e)
+            mat = ens[0].copy()  # (5, k); weights: andi's per-FOV counts summed and normalised
+            mat[-1] = 1.0 if mat.shape[1] == 1 else ens[:, -1].sum(0) / ens[:, -1].sum()
+            write_experiment(root, e, p, fovs, overwrite=True, ensemble=mat)
+            continue
         write_experiment(root, e, p, fovs, overwrite=True)
 
 

@@ -44,17 +44,21 @@ def labels_txt(fov: FOV) -> str:
     return "".join(",".join(_fmt(v) for v in t.label_line()) + "\n" for t in fov.tracks)
 
 
-def ensemble_txt(params: ExperimentParams, fovs: list[FOV]) -> str:
-    """``ensemble_labels.txt`` text of one experiment."""
-    mat = ensemble_matrix(params, fovs)
+def ensemble_txt(params: ExperimentParams, fovs: list[FOV], matrix: np.ndarray | None = None) -> str:
+    """``ensemble_labels.txt`` text of one experiment (``matrix`` overrides the computed one)."""
+    mat = ensemble_matrix(params, fovs) if matrix is None else np.asarray(matrix, dtype=float)
     buf = io.StringIO()
     buf.write(f"model: {params.model}; num_state: {mat.shape[1]} \n")
     np.savetxt(buf, mat, delimiter=";")
     return buf.getvalue()
 
 
-def write_experiment(out: str | Path, exp_idx: int, params: ExperimentParams, fovs: list[FOV], overwrite: bool = False) -> Path:
+def write_experiment(out: str | Path, exp_idx: int, params: ExperimentParams, fovs: list[FOV], overwrite: bool = False,
+                     ensemble: np.ndarray | None = None) -> Path:
     """Write one experiment atomically into ``out/track_2/exp_{exp_idx}``.
+
+    ``ensemble`` (5 × k) replaces the ensemble matrix computed from the FOVs (e.g. andi-datasets'
+    own, for FOVs read back from its generator, whose hidden regimes are unknown).
 
     Raises
     ------
@@ -70,7 +74,7 @@ def write_experiment(out: str | Path, exp_idx: int, params: ExperimentParams, fo
         for j, fov in enumerate(fovs):
             (tmp / f"trajs_fov_{j}.csv").write_text(trajs_csv(fov))
             (tmp / f"traj_labs_fov_{j}.txt").write_text(labels_txt(fov))
-        (tmp / "ensemble_labels.txt").write_text(ensemble_txt(params, fovs))
+        (tmp / "ensemble_labels.txt").write_text(ensemble_txt(params, fovs, ensemble))
         (tmp / "params.json").write_text(json.dumps(params.to_dict(), indent=1) + "\n")
         if final.exists():
             shutil.rmtree(final)
