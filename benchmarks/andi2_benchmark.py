@@ -98,12 +98,14 @@ def main():
     ap.add_argument("--andi-fovs", type=int, default=0, help="FOVs per experiment generated with andi-datasets (0: skip)")
     ap.add_argument("--models", nargs="+", default=["bimamba", "bilstm", "classical"])
     ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--sets", nargs="+", default=["ours", "andi"], help="which reference sets to evaluate")
     a = ap.parse_args()
     import torch
 
     print(f"machine: {platform.machine()} {platform.processor()} | cpus {os.cpu_count()} | torch {torch.__version__}")
     descs = [d for d, _ in experiments()]
     sets = [("ours", a.fovs)] + ([("andi", a.andi_fovs)] if a.andi_fovs > 0 else [])
+    sets = [s for s in sets if s[0] in a.sets]
     for gen, nf in sets:
         ref = a.out / f"ref_{gen}"
         if not ref.exists():

@@ -10,7 +10,8 @@ The network gives, for every frame t of a track of T frames, a change-point prob
 
 keeping every segment at least ``min_seg`` frames long (so CPs lie in [min_seg, T − min_seg], as
 in the AnDi-2 ground truth). Each segment then gets α = median of ``alpha`` over its frames, K =
-exp(median of ``log_K``) and the state with the largest mean probability; ``trim`` frames at each
+exp(median of ``log_K``) and the state with the largest mean probability (immobile segments get
+α = K = 0, the AnDi-2 label of trapped frames, unless ``immobile_zero`` is off); ``trim`` frames at each
 segment end are left out of the medians when the segment is long enough (frames next to a change
 point mix both regimes).
 """
@@ -34,6 +35,7 @@ class SegmenterConfig:
     peak_window: int = 3
     use_state_changes: bool = True
     trim: int = 1
+    immobile_zero: bool = True  # immobile segments get α = 0 and K = 0, the AnDi-2 label convention
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +97,8 @@ def segment_track(cp_prob, state_prob, alpha, log_K, cfg: SegmenterConfig | None
         alphas.append(float(np.median(alpha[ia:ib])))
         Ks.append(float(np.exp(np.median(log_K[ia:ib]))))
         states.append(int(np.argmax(state_prob[a:b].mean(axis=0))))
+        if cfg.immobile_zero and states[-1] == 0:
+            alphas[-1], Ks[-1] = 0.0, 0.0
     return cps, np.array(alphas), np.array(Ks), np.array(states, dtype=np.int64)
 
 
