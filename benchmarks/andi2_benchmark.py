@@ -98,6 +98,7 @@ def main():
     ap.add_argument("--andi-fovs", type=int, default=0, help="FOVs per experiment generated with andi-datasets (0: skip)")
     ap.add_argument("--models", nargs="+", default=["bimamba", "bilstm", "classical"])
     ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--rescore", action="store_true", help="score existing prediction folders without predicting again")
     ap.add_argument("--sets", nargs="+", default=["ours", "andi"], help="which reference sets to evaluate")
     a = ap.parse_args()
     import torch
@@ -114,7 +115,7 @@ def main():
             print(f"reference set ({gen} generator, {nf} FOVs/experiment) built in {time.perf_counter() - t:.0f} s")
         for m in a.models:
             pred = a.out / f"pred_{gen}_{m}"
-            secs = run_model(m, ref, pred, a.tta)
+            secs = float("nan") if a.rescore and pred.exists() else run_model(m, ref, pred, a.tta)
             per_exp, overall, ens = score(pred, ref)
             print(table(f"{m} on the {gen}-generated set ({overall['n_tracks']} tracks, predicted in {secs:.0f} s)", per_exp, overall, ens, descs), flush=True)
 

@@ -37,12 +37,25 @@ def _em(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, iters: i
 
 
 def ensemble_from_segments(alphas, Ks, lengths, max_states: int = 3, seed: int = 0) -> np.ndarray:
-    """5 × k ensemble matrix from per-segment α, K (px²/frame^α) and lengths (frames)."""
+    """5 × k ensemble matrix from per-segment α, K (px²/frame^α) and lengths (frames).
+
+    Immobile segments (K = 0, the AnDi-2 label of trapped frames) form their own component with
+    α = K = 0 and zero variances, as in the challenge's ground truth for trapping experiments.
+    """
     a = np.asarray(alphas, float)
-    K = np.maximum(np.asarray(Ks, float), 1e-12)
+    K = np.asarray(Ks, float)
     w = np.asarray(lengths, float)
+    immobile = K <= 0
+    if immobile.any():
+        frac = w[immobile].sum() / w.sum()
+        if immobile.all():
+            return np.array([[0.0], [0.0], [0.0], [0.0], [1.0]])
+        rest = ensemble_from_segments(a[~immobile], K[~immobile], w[~immobile], max_states - 1 if max_states > 1 else 1, seed)
+        rest[-1] *= 1 - frac
+        return np.hstack([rest, np.array([[0.0], [0.0], [0.0], [0.0], [frac]])])
+    K = np.maximum(K, 1e-12)
     if a.size == 0:
-        return np.array([[np.nan], [np.nan], [np.nan], [np.nan], [1.0]])
+        return np.array([[1.0], [0.0], [1.0], [0.0], [1.0]])
     x = np.stack([a, np.log10(K)], 1)
     n = len(a)
     rng = np.random.default_rng(seed)
