@@ -49,18 +49,18 @@ def main():
     make_csv(csv, a.n)
     print(f"machine: {platform.machine()} {platform.processor()} | cpus {os.cpu_count()} | threads {a.threads} | torch {torch.__version__} | "
           f"{a.n} tracks x 200 frames")
-    print("\n| model | TTA | seconds | tracks/s |\n|---|---|---:|---:|")
+    print("\n| model | TTA | per-frame table | seconds | tracks/s |\n|---|---|---|---:|---:|")
     for m in a.models:
-        for tta in (False, True):
+        for tta, frames in ((False, True), (False, False), (True, False)):
             if m == "classical" and tta:
                 continue
             out = tmp / "out"
             shutil.rmtree(out, ignore_errors=True)
-            args = ["predict", str(csv), "--out", str(out), "--model", m, "--threads", str(a.threads), "--no-progress"] + (["--tta"] if tta else [])
+            args = ["predict", str(csv), "--out", str(out), "--model", m, "--threads", str(a.threads), "--no-progress"] + (["--tta"] if tta else []) + ([] if frames else ["--no-frames"])
             t = time.perf_counter()
             assert cli(args) == 0
             dt = time.perf_counter() - t
-            print(f"| {m} | {'yes' if tta else 'no'} | {dt:.1f} | {a.n / dt:,.0f} |", flush=True)
+            print(f"| {m} | {'yes' if tta else 'no'} | {'yes' if frames else 'no'} | {dt:.1f} | {a.n / dt:,.0f} |", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

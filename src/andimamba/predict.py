@@ -130,7 +130,7 @@ class Predictor:
         return segment_batch(out, lengths, ids, first_frames, self.segmenter)
 
 
-def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None = None, batch_size: int = 512) -> Predictor:
+def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None = 200, batch_size: int = 512) -> Predictor:
     """Load a shipped model by name, a trained run directory, or ``"classical"``."""
     if str(name_or_path) == "classical":
         return Predictor(None, name="classical")

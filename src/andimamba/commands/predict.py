@@ -31,8 +31,9 @@ def register(sub) -> None:
     p.add_argument("--min-length", type=int, default=20, help="shorter tracks are reported and skipped (default 20)")
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/reflections of each track (8x slower)")
     p.add_argument("--plots", action="store_true", help="write PNG plots")
+    p.add_argument("--no-frames", action="store_true", help="skip the per-frame table frames.csv (its writing dominates run time on large inputs)")
     p.add_argument("--max-plots", type=int, default=20, help="tracks plotted individually (default 20)")
-    p.add_argument("--window", type=int, default=None, help="process tracks longer than this in overlapping windows (default: whole tracks)")
+    p.add_argument("--window", type=int, default=200, help="tracks longer than this run in half-overlapping windows of this length (default 200, the training length; 0: whole tracks)")
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty --out folder (files are replaced)")
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.units == "um" and not args.pixel_size:
         raise ValueError("--units um needs --pixel-size (µm per pixel) to convert positions to pixels")
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    pred = load_predictor(args.model, window=args.window, batch_size=args.batch_size)
+    pred = load_predictor(args.model, window=args.window or None, batch_size=args.batch_size)
     progress = not args.no_progress
 
     # 1. read everything (errors here leave nothing behind)
@@ -131,9 +132,11 @@ def run(args: argparse.Namespace) -> int:
         by_exp: dict = {}
         for g, res in zip(groups, all_results):
             st = segments_table(res, pixel_size=px, frame_interval=dt)
-            ft = frames_table(res, tracks=g)
+            ft = None if args.no_frames else frames_table(res, tracks=g)
             if andi:
                 for t in (st, ft):
+                    if t is None:
+                        continue
                     t.insert(0, "fov", g.fov)
                     t.insert(0, "experiment", g.experiment)
                 write_submission_fov(stage / "track_2" / f"exp_{g.experiment}" / f"fov_{g.fov}.txt", res)
@@ -147,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
             n = np.concatenate([np.diff(np.concatenate([[0], r.cps, [r.T]])) for r in res])
             write_ensemble_labels(stage / "track_2" / f"exp_{e}" / "ensemble_labels.txt", f"andimamba-{pred.name}", ensemble_from_segments(a, k, n))
         write_segments_csv(stage / "segments.csv", pd.concat(seg_tables, ignore_index=True))
-        write_frames_csv(stage / "frames.csv", pd.concat(frame_tables, ignore_index=True))
+        if not args.no_frames:
+            write_frames_csv(stage / "frames.csv", pd.concat(frame_tables, ignore_index=True))
         if skipped:
             pd.DataFrame(skipped, columns=["file", "track_id", "n_frames"]).to_csv(stage / "skipped_tracks.csv", index=False)
         if args.plots and not andi:
