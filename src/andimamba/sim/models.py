@@ -189,6 +189,10 @@ def _dimerization(params, N, T, L, rng):
     coin_b = rng.random((P, T))
     ns = _Streams(aN, KN, T, rng)
     ns.start(np.zeros(P, dtype=np.int64))
+    # binding happens somewhere every frame: pre-generating every particle's dimer-state sequence costs
+    # one fGn per particle but saves a kernel re-entry (and a replay of the pairing) at almost every frame
+    ns.need[:, 1] = True
+    ns.fill_needed()
     partner = np.full(P, -1, dtype=np.int64)
     reg = np.zeros((P, T), dtype=np.int8)
     state_now = np.zeros(P, dtype=np.int8)
