@@ -7,11 +7,22 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
-    """pos[p, t] = reflect(pos[p, t−1] + disp[p, t]) in the box [0, L]², t ≥ 1.
+def _reflect1(x, L):  # pragma: no cover - compiled
+    """Fold x into [0, L] by mirror reflections at the walls: andi's loop (x > L → 2L − x, x < 0 → −x,
+    repeated until inside)."""
+    while x > L or x < 0:
+        if x > L:
+            x = 2 * L - x
+        if x < 0:
+            x = -x
+    return x
 
-    pos0 (P, 2), disp (P, T, 2) → (P, T, 2). The reflection loop is andi's: x > L → 2L − x,
-    x < 0 → −x, repeated until inside.
+
+@nb.njit(cache=True)
+def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
+    """pos[p, t] = reflect(pos[p, t−1] + disp[p, t]) in the box [0, L]², t ≥ 1 (``_reflect1``).
+
+    pos0 (P, 2), disp (P, T, 2) → (P, T, 2).
     """
     P, T, _ = disp.shape
     pos = np.empty((P, T, 2))
@@ -20,12 +31,7 @@ def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
             x = pos0[p, d]
             pos[p, 0, d] = x
             for t in range(1, T):
-                x = x + disp[p, t, d]
-                while x > L or x < 0:
-                    if x > L:
-                        x = 2 * L - x
-                    if x < 0:
-                        x = -x
+                x = _reflect1(x + disp[p, t, d], L)
                 pos[p, t, d] = x
     return pos
 
@@ -39,16 +45,6 @@ def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
 #   cur  (P, T, 2): each particle's current scaled fGn sequence, read at ptr[p]
 #   pend (P, S, T, 2), has_pend (P, S): the next sequence of particle p in state s
 # ---------------------------------------------------------------------------------------------
-
-
-@nb.njit(cache=True)
-def _reflect1(x, L):  # pragma: no cover - compiled
-    while x > L or x < 0:
-        if x > L:
-            x = 2 * L - x
-        if x < 0:
-            x = -x
-    return x
 
 
 @nb.njit(cache=True)

@@ -123,21 +123,20 @@ def draw_fov_origin(rng: np.random.Generator) -> np.ndarray:
     return rng.integers(FOV_ORIGIN_RANGE[0], FOV_ORIGIN_RANGE[1], 2)
 
 
-def simulate_fov(params: ExperimentParams, rng: np.random.Generator, sigma_noise: float = CHALLENGE_SIGMA_NOISE) -> FOV:
-    """Simulate one box with ``params`` and cut one FOV from it (one challenge 'fake experiment')."""
-    sim = simulate(params, rng, n_boxes=1)
-    origin = draw_fov_origin(rng)
-    return cut_fov(sim, np.arange(params.N), origin, rng, sigma_noise)
+def cut_boxes(sim: SimResult, N: int, rng: np.random.Generator, sigma_noise: float = CHALLENGE_SIGMA_NOISE) -> list[FOV]:
+    """One FOV (random origin) per box of a simulation of boxes of ``N`` particles."""
+    n_boxes = sim.positions.shape[0] // N
+    return [cut_fov(sim, np.arange(e * N, (e + 1) * N), draw_fov_origin(rng), rng, sigma_noise) for e in range(n_boxes)]
 
 
 def simulate_fovs_batched(params: ExperimentParams, n_fovs: int, rng: np.random.Generator, sigma_noise: float = CHALLENGE_SIGMA_NOISE) -> list[FOV]:
     """``n_fovs`` independent FOVs simulated in one vectorised call (one box each)."""
-    sim = simulate(params, rng, n_boxes=n_fovs)
-    out = []
-    for e in range(n_fovs):
-        rows = np.arange(e * params.N, (e + 1) * params.N)
-        out.append(cut_fov(sim, rows, draw_fov_origin(rng), rng, sigma_noise))
-    return out
+    return cut_boxes(simulate(params, rng, n_boxes=n_fovs), params.N, rng, sigma_noise)
+
+
+def simulate_fov(params: ExperimentParams, rng: np.random.Generator, sigma_noise: float = CHALLENGE_SIGMA_NOISE) -> FOV:
+    """Simulate one box with ``params`` and cut one FOV from it (one challenge 'fake experiment')."""
+    return simulate_fovs_batched(params, 1, rng, sigma_noise)[0]
 
 
 def fov_state_counts(params: ExperimentParams, fov: FOV) -> np.ndarray:

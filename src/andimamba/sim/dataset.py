@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from ..batch import TrackBatch
-from .challenge import FOV, cut_fov, draw_fov_origin, fovs_to_batch
+from .challenge import FOV, cut_boxes, fovs_to_batch
 from .models import simulate
 from .params import CHALLENGE_L, CHALLENGE_N, MODELS, ExperimentParams, challenge_params
 
@@ -96,16 +96,14 @@ class TrainingStream:
     def _refill(self) -> None:
         model = self.models[int(self.rng.integers(len(self.models)))]
         p0 = self.prior(model, self.rng, T=self.pad_to)
-        # all boxes of one call share geometry; α/K distributions differ per box
+        # all boxes of one call share geometry; α/K distributions (and M) differ per box; draws with
+        # another number of states than the first box are dropped
         plist = [p0] + [
-            ExperimentParams(**{**p0.to_dict(), "alphas": q.alphas, "Ks": q.Ks, "M": q.M if q.M is not None and q.M.shape == (p0.n_states,) * 2 else p0.M})
+            ExperimentParams(**{**p0.to_dict(), "alphas": q.alphas, "Ks": q.Ks, "M": q.M})
             for q in (self.prior(model, self.rng, T=self.pad_to) for _ in range(self.boxes - 1))
             if q.n_states == p0.n_states
         ]
-        sim = simulate(plist, self.rng)
-        N = p0.N
-        for e in range(len(plist)):
-            fov = cut_fov(sim, np.arange(e * N, (e + 1) * N), draw_fov_origin(self.rng), self.rng)
+        for fov in cut_boxes(simulate(plist, self.rng), p0.N, self.rng):
             self._pool.extend(fov.tracks)
         order = self.rng.permutation(len(self._pool))
         self._pool = [self._pool[i] for i in order]

@@ -64,6 +64,11 @@ def _draw(params: Sequence[ExperimentParams], attr: str, state: int, N: int, rng
     return draw_truncated(rows, rows.shape[0], bounds, rng)
 
 
+def _draw_states(params: Sequence[ExperimentParams], attr: str, k: int, N: int, rng) -> np.ndarray:
+    """Per-particle draws for states 0 … k−1: shape (E·N, k)."""
+    return np.stack([_draw(params, attr, s, N, rng) for s in range(k)], 1)
+
+
 def _walk(pos0: np.ndarray, disp: np.ndarray, L: float) -> np.ndarray:
     """pos[t] = reflect(pos[t−1] + disp[t]) for t ≥ 1 (compiled loop). (P, 2), (P, T, 2) → (P, T, 2)."""
     from ._kernels import walk_reflect
@@ -87,8 +92,8 @@ def _multi_state(params, N, T, L, rng):
     E = len(params)
     P = E * N
     k = params[0].n_states
-    alpha_ps = np.stack([_draw(params, "alphas", s, N, rng) for s in range(k)], 1)  # (P, k)
-    K_ps = np.stack([_draw(params, "Ks", s, N, rng) for s in range(k)], 1)
+    alpha_ps = _draw_states(params, "alphas", k, N, rng)  # (P, k)
+    K_ps = _draw_states(params, "Ks", k, N, rng)
     cumM = np.cumsum(np.repeat(np.stack([p.M for p in params]), N, axis=0), axis=2)  # (P, k, k)
     s = np.empty((P, T), dtype=np.int64)
     s[:, 0] = rng.integers(0, k, P)
@@ -181,8 +186,8 @@ def _dimerization(params, N, T, L, rng):
     p0 = params[0]
     r, Pu, Pb = float(p0.r), float(p0.Pu), float(p0.Pb)
     box = np.repeat(np.arange(E), N)
-    aN = np.stack([_draw(params, "alphas", s, N, rng) for s in range(2)], 1)  # (P, 2): free, dimer
-    KN = np.stack([_draw(params, "Ks", s, N, rng) for s in range(2)], 1)
+    aN = _draw_states(params, "alphas", 2, N, rng)  # (P, 2): free, dimer
+    KN = _draw_states(params, "Ks", 2, N, rng)
     pos = np.zeros((P, T, 2))
     pos[:, 0] = rng.random((P, 2)) * L
     coin_u = rng.random((P, T))
@@ -210,8 +215,8 @@ def _confinement(params, N, T, L, rng):
     P = E * N
     p0 = params[0]
     r, Nc, trans = float(p0.r), int(p0.Nc), float(p0.trans)
-    aS = np.stack([_draw(params, "alphas", s, N, rng) for s in range(2)], 1)  # (P, 2): free, confined
-    KS = np.stack([_draw(params, "Ks", s, N, rng) for s in range(2)], 1)
+    aS = _draw_states(params, "alphas", 2, N, rng)  # (P, 2): free, confined
+    KS = _draw_states(params, "Ks", 2, N, rng)
     centres, _ = place_compartments(P, Nc, r, L, rng)  # one layout per particle, as andi
     centres = np.where(np.isnan(centres), 1e12, centres)
     pos = np.zeros((P, T, 2))
@@ -229,8 +234,7 @@ def _confinement(params, N, T, L, rng):
     ar = np.arange(P)[:, None]
     A = aS[ar, st]
     Kt = KS[ar, st]
-    free = np.where(aS[:, 0] >= ALPHA_DIRECTED, 3, 2)[:, None]
-    state = np.where(st == 1, 1, free).astype(np.int8)
+    state = np.where(st == 1, 1, _free_state_code(aS[:, :1])).astype(np.int8)  # free code from the free α
     return pos, A, Kt, state, st
 
 
