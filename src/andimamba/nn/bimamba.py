@@ -18,7 +18,7 @@ from torch import nn
 from andimamba.nn.mamba import Mamba, MambaConfig
 from andimamba.nn.masking import length_mask, reverse_padded
 
-__all__ = ["BiMambaBlock", "DirectionMerge"]
+__all__ = ["BiMambaBlock", "BidirectionalBlock", "DirectionMerge"]
 
 
 class DirectionMerge(nn.Module):
@@ -52,22 +52,20 @@ class DirectionMerge(nn.Module):
         return torch.where(mask[..., None], out, 0.0)
 
 
-class BiMambaBlock(nn.Module):
-    """Bidirectional Mamba-1 block with feed-forward merge, residual and LayerNorm.
-
-    Parameters
-    ----------
-    config : MambaConfig
-        Configuration of each direction's Mamba block (the two directions do not share parameters).
-    dropout : float
-        Dropout inside the merge feed-forward.
+class BidirectionalBlock(nn.Module):
+    """Shared forward of the bidirectional blocks: padding zeroed, a causal forward direction on x, a
+    causal backward direction on x reversed within each track's valid length (output reversed back),
+    then :class:`DirectionMerge`. Subclasses define :meth:`run_forward` and :meth:`run_backward`,
+    each a causal map (b, l, d) → (b, l, d).
     """
 
-    def __init__(self, config: MambaConfig, dropout: float = 0.0):
-        super().__init__()
-        self.fwd = Mamba(config)
-        self.bwd = Mamba(config)
-        self.merge = DirectionMerge(config.d_model, dropout)
+    merge: DirectionMerge
+
+    def run_forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def run_backward(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Apply the block.
@@ -87,6 +85,30 @@ class BiMambaBlock(nn.Module):
         lengths = torch.as_tensor(lengths, device=x.device)
         mask = length_mask(lengths, x.shape[1])  # (b, l)
         x = torch.where(mask[..., None], x, 0.0)  # (b, l, d): whatever the padding held, it is now 0
-        fwd = self.fwd(x)  # (b, l, d)
-        bwd = reverse_padded(self.bwd(reverse_padded(x, lengths)), lengths)  # (b, l, d)
+        fwd = self.run_forward(x)  # (b, l, d): causal, padding at the end never reaches valid frames
+        bwd = reverse_padded(self.run_backward(reverse_padded(x, lengths)), lengths)  # (b, l, d)
         return self.merge(x, fwd, bwd, mask)
+
+
+class BiMambaBlock(BidirectionalBlock):
+    """Bidirectional Mamba-1 block with feed-forward merge, residual and LayerNorm.
+
+    Parameters
+    ----------
+    config : MambaConfig
+        Configuration of each direction's Mamba block (the two directions do not share parameters).
+    dropout : float
+        Dropout inside the merge feed-forward.
+    """
+
+    def __init__(self, config: MambaConfig, dropout: float = 0.0):
+        super().__init__()
+        self.fwd = Mamba(config)
+        self.bwd = Mamba(config)
+        self.merge = DirectionMerge(config.d_model, dropout)
+
+    def run_forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fwd(x)
+
+    def run_backward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bwd(x)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from andimamba.nn.bimamba import DirectionMerge
-from andimamba.nn.masking import length_mask, reverse_padded
+from andimamba.nn.bimamba import BidirectionalBlock, DirectionMerge
 
 __all__ = ["BiLSTMBlock"]
 
 
-class BiLSTMBlock(nn.Module):
+class BiLSTMBlock(BidirectionalBlock):
     """Bidirectional LSTM (hidden size d_model per direction) + feed-forward merge, residual, LayerNorm.
 
     Parameters
@@ -37,28 +36,8 @@ class BiLSTMBlock(nn.Module):
         self.lstm_bwd = nn.LSTM(d_model, d_model, batch_first=True)
         self.merge = DirectionMerge(d_model, dropout)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Apply the block.
+    def run_forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm_fwd(x)[0]
 
-        Parameters
-        ----------
-        x : Tensor, shape (b, l, d_model)
-            Input; values on padding frames are ignored.
-        lengths : Tensor, shape (b,), integer
-            Valid lengths.
-
-        Returns
-        -------
-        Tensor, shape (b, l, d_model)
-            Exactly 0 on padding frames.
-        """
-        b, l, d = x.shape
-        lengths = torch.as_tensor(lengths, device=x.device)
-        mask = length_mask(lengths, l)  # (b, l)
-        x = torch.where(mask[..., None], x, 0.0)  # (b, l, d)
-        fwd, _ = self.lstm_fwd(x)  # (b, l, d): causal, padding at the end never reaches valid frames
-        bwd, _ = self.lstm_bwd(reverse_padded(x, lengths))  # (b, l, d) in reversed time
-        bwd = reverse_padded(bwd, lengths)  # back to forward time
-        fwd = torch.where(mask[..., None], fwd, 0.0)
-        bwd = torch.where(mask[..., None], bwd, 0.0)
-        return self.merge(x, fwd, bwd, mask)
+    def run_backward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm_bwd(x)[0]
