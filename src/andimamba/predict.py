@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .batch import TrackBatch
 from .segments import SegmenterConfig, segment_batch

@@ -43,7 +43,6 @@ class SegmenterConfig:
 
 def _peaks(p: np.ndarray, w: int, thr: float) -> np.ndarray:
     """Indices of local maxima of p over ±w frames with p ≥ thr."""
-    T = p.shape[0]
     pad = np.concatenate([np.full(w, -np.inf), p, np.full(w, -np.inf)])
     win = np.lib.stride_tricks.sliding_window_view(pad, 2 * w + 1)  # (T, 2w + 1)
     return np.flatnonzero((p >= thr) & (p >= win.max(axis=1)))

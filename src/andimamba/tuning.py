@@ -74,7 +74,8 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
             pos[i, : lengths[i]] = t.xy - t.xy[0]
         exps.append((name, truth, pred.frame_outputs(pos, lengths), lengths))
     rows = []
-    for cfg in candidates():
+    cands = candidates()
+    for cfg in cands:
         tot, n = np.zeros(5), 0
         for _, truth, out, lengths in exps:
             res = segment_batch(out, lengths, cfg=cfg)
@@ -87,9 +88,8 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
     ranks = pd.concat([table[c].rank(ascending=asc) for c, asc in
                        (("rmse_cp", True), ("jsc_cp", False), ("alpha_mae", True), ("K_msle", True), ("state_f1", False))], axis=1)
     table["mean_rank"] = ranks.mean(axis=1)
-    table = table.sort_values("mean_rank", kind="stable").reset_index(drop=True)
-    best = SegmenterConfig(**{k: (bool(v) if isinstance(v, (bool, np.bool_)) else v) for k, v in table.iloc[0][list(SegmenterConfig().to_dict())].to_dict().items()})
-    best.min_seg, best.peak_window, best.trim = int(best.min_seg), int(best.peak_window), int(best.trim)
-    best.cp_threshold = float(best.cp_threshold)
+    table = table.sort_values("mean_rank", kind="stable")
+    best = cands[table.index[0]]  # the candidate object itself, not a round-trip through the table's dtypes
+    table = table.reset_index(drop=True)
     (Path(model_dir) / SEGMENTER_FILE).write_text(json.dumps({**best.to_dict(), "tuning": {"n_fovs": n_fovs, "seed": seed, "tracks": n}}, indent=1) + "\n")
     return best, table

@@ -41,10 +41,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _is_andi_folder(path: Path) -> bool:
-    return path.is_dir() and (any(path.glob("track_2/exp_*/trajs_fov_*.csv")) or any(path.glob("exp_*/trajs_fov_*.csv")) or any(path.glob("trajs_fov_*.csv")))
-
-
 def _predict_tracks(pred, tracks, tta: bool, progress: bool, desc: str):
     batch, ids = tracks.to_batch()
     order = np.argsort(batch.lengths)  # similar lengths together: less padding
@@ -108,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     progress = not args.no_progress
 
     # 1. read everything (errors here leave nothing behind)
-    if _is_andi_folder(args.input):
+    if args.input.is_dir():  # read_andi_folder knows the layouts and says what a folder lacks
         groups = read_andi_folder(args.input, min_length=args.min_length)
         andi = True
     else:
@@ -154,9 +150,7 @@ def run(args: argparse.Namespace) -> int:
             write_frames_csv(stage / "frames.csv", pd.concat(frame_tables, ignore_index=True))
         if skipped:
             pd.DataFrame(skipped, columns=["file", "track_id", "n_frames"]).to_csv(stage / "skipped_tracks.csv", index=False)
-        if args.plots and not andi:
-            _write_plots(stage, groups[0], all_results[0], args.max_plots, px)
-        elif args.plots:
+        if args.plots:  # the first file / FOV
             _write_plots(stage, groups[0], all_results[0], args.max_plots, px)
         for item in stage.iterdir():
             dest = out / item.name

@@ -158,12 +158,15 @@ def write_ensemble_labels(path, model_name: str, matrix) -> Path:
     return Path(path)
 
 
-def _table(data, build, required, kw) -> pd.DataFrame:
+def _write_table(path, data, build, required, kw) -> Path:
+    """Build (from results) or take a table, check its columns, write it atomically."""
     df = data if isinstance(data, pd.DataFrame) else build(list(data), **kw)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise ValueError(f"the table lacks column(s) {missing}; build it with andimamba.io.results")
-    return df
+    with atomic_open(path) as f:
+        df.to_csv(f, index=False, float_format="%.10g")
+    return Path(path)
 
 
 def write_segments_csv(path, data: pd.DataFrame | Iterable[SegmentResult], pixel_size: float | None = None,
@@ -183,10 +186,7 @@ def write_segments_csv(path, data: pd.DataFrame | Iterable[SegmentResult], pixel
     -------
     Path
     """
-    df = _table(data, segments_table, SEGMENT_COLUMNS, dict(pixel_size=pixel_size, frame_interval=frame_interval))
-    with atomic_open(path) as f:
-        df.to_csv(f, index=False, float_format="%.10g")
-    return Path(path)
+    return _write_table(path, data, segments_table, SEGMENT_COLUMNS, dict(pixel_size=pixel_size, frame_interval=frame_interval))
 
 
 def write_frames_csv(path, data: pd.DataFrame | Iterable[SegmentResult], tracks: Tracks | None = None,
@@ -208,8 +208,4 @@ def write_frames_csv(path, data: pd.DataFrame | Iterable[SegmentResult], tracks:
     -------
     Path
     """
-    df = _table(data, frames_table, FRAME_COLUMNS,
-                dict(tracks=tracks, pixel_size=pixel_size, frame_interval=frame_interval))
-    with atomic_open(path) as f:
-        df.to_csv(f, index=False, float_format="%.10g")
-    return Path(path)
+    return _write_table(path, data, frames_table, FRAME_COLUMNS, dict(tracks=tracks, pixel_size=pixel_size, frame_interval=frame_interval))
