@@ -42,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    from .io.errors import spelling
+
     try:
-        return int(args.func(args) or 0)
+        with spelling("cli"):
+            return int(args.func(args) or 0)
     except (UserError, ValueError, FileNotFoundError, FileExistsError) as exc:
         if args.debug:
             raise

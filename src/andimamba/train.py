@@ -70,6 +70,7 @@ METRIC_COLUMNS = (
 )  # fmt: skip
 RESUMABLE_FIELDS = ("epochs", "num_threads", "device", "log_every", "checkpoint_every")  # may change on resume
 VAL_FILE = "val.npz"
+LR_SCHEDULES = ("constant", "cosine")
 METRICS_FILE = "metrics.csv"
 
 
@@ -95,6 +96,9 @@ class TrainConfig:
     boxes_per_call: int = 8  # simulator boxes per call (see TrainingStream)
     grad_clip: float = 0.0  # max global gradient norm; 0: no clipping
     eval_batch_size: int = 512  # tracks per forward pass in validation
+    init_from: str | None = None  # shipped model name or run folder whose weights start a fresh run
+    lr_schedule: str = "constant"  # "constant" | "cosine" (cosine decay from lr to lr * lr_min_ratio over the run)
+    lr_min_ratio: float = 0.05
     loss: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -110,6 +114,8 @@ class TrainConfig:
             (self.num_threads is None or self.num_threads > 0, "num_threads must be > 0"),
             (self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda"), "device must be auto, cpu or cuda"),
             (self.checkpoint_every >= 0 and self.log_every >= 0, "checkpoint_every and log_every must be >= 0"),
+            (self.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
+            (0 < self.lr_min_ratio <= 1, "lr_min_ratio must be in (0, 1]"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -395,6 +401,8 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
     model = AnDiNet(cfg.model).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     record = ckpt.load_train_state(out, model, opt) if resume else None
+    if record is None and cfg.init_from:
+        _init_weights(model, cfg.init_from)
 
     val = _validation_set(cfg, out) if rank == 0 else None
     if record is None:
@@ -446,6 +454,8 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
         bar = tqdm(total=steps, initial=skip, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank != 0, leave=False)
         for s in range(skip, steps):
             torch.manual_seed(int(np.random.SeedSequence([cfg.seed, epoch, s, rank]).generate_state(1)[0]))
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(cfg, epoch * steps + s, cfg.epochs * steps)
             losses.append(_train_step(net, opt, next(source), cw, cfg, device, (epoch, s)))
             step += 1
             bar.update(1)
@@ -467,6 +477,30 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
     if record is not None and start_epoch >= cfg.epochs and rank == 0:
         log.info("nothing to do: the run already completed %d epochs", start_epoch)
     return model
+
+
+def learning_rate(cfg: TrainConfig, step: int, total: int) -> float:
+    """Learning rate of optimizer step ``step`` (0-based) of a run of ``total`` steps."""
+    if cfg.lr_schedule == "constant" or total <= 1:
+        return cfg.lr
+    frac = min(step / (total - 1), 1.0)
+    return cfg.lr * (cfg.lr_min_ratio + (1 - cfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def _init_weights(model: AnDiNet, source: str) -> None:
+    """Copy the weights of a shipped model or run folder into ``model`` (same architecture required)."""
+    from andimamba.predict import resolve_model_path
+
+    path = resolve_model_path(source)
+    theirs = ckpt.read_config(path)["model"]
+    ours = model.config.to_dict()
+    diff = sorted(k for k in ours if k != "scan_impl" and theirs.get(k) != ours[k])
+    if diff:
+        raise ValueError(f"init_from={source!r}: its model differs in {', '.join(f'{k}={theirs.get(k)!r}' for k in diff)}; "
+                         "train with the same architecture or leave init_from out")
+    src = ckpt.load_model(path)
+    model.load_state_dict(src.state_dict(), strict=True)
+    log.info("initialised from %s", path)
 
 
 def _train_step(

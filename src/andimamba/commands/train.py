@@ -21,7 +21,7 @@ _FIELDS = {
     "epochs": "epochs", "steps_per_epoch": "steps_per_epoch", "batch_size": "batch_size", "lr": "lr",
     "n_val": "n_val", "seed": "seed", "val_seed": "val_seed", "prior": "prior", "shards": "shards",
     "threads": "num_threads", "device": "device", "checkpoint_every": "checkpoint_every", "log_every": "log_every",
-    "grad_clip": "grad_clip",
+    "grad_clip": "grad_clip", "init_from": "init_from", "lr_schedule": "lr_schedule",
 }  # fmt: skip
 
 
@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     p.add_argument("--log-every", type=int, help="steps between loss updates on the progress bar")
     p.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
+    p.add_argument("--init-from", help="shipped model name or run folder whose weights start this run "
+                   "(same architecture; the optimizer and schedule start afresh)")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), help="learning rate over the run (default constant)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
