@@ -131,3 +131,70 @@ def test_wrong_format_and_unreadable_model(tmp_path, capsys, tiny_model):
     assert main(["predict", str(src), "--out", str(tmp_path / "o3"), "--model", "no-such-model", "--no-progress"]) == 2
     _one_line_error(capsys, "no-such-model")
     assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
+
+
+def test_overwrite_replaces_the_whole_previous_run(andi_dir, tiny_model, tmp_path):
+    src = str(andi_dir / "track_2/exp_0/trajs_fov_0.csv")
+    out = tmp_path / "o"
+    assert main(["predict", src, "--out", str(out), "--model", str(tiny_model), "--plots", "--max-plots", "1", "--no-progress"]) == 0
+    assert (out / "plots").is_dir() and (out / "run.json").is_file()
+    assert main(["predict", src, "--out", str(out), "--model", "classical", "--no-frames", "--no-progress"]) == 2  # not empty
+    assert main(["predict", src, "--out", str(out), "--model", "classical", "--no-frames", "--overwrite", "--no-progress"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "segments.csv"]  # no stale plots or frames.csv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging folders left beside it
+
+
+def test_overwrite_never_deletes_the_users_files(andi_dir, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    src = str(andi_dir / "track_2/exp_0/trajs_fov_0.csv")
+    assert main(["predict", src, "--out", str(out), "--model", "classical", "--overwrite", "--no-progress"]) == 2
+    _one_line_error(capsys, "notes.txt", "--out")
+    assert (out / "notes.txt").read_text() == "precious" and len(list(out.iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--batch-size", "-1"], "--batch-size"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--threads", "-1"], "--threads"),
+        (["--window", "-1"], "--window"),
+        (["--window", "5"], "--window"),
+        (["--max-plots", "-1"], "--max-plots"),
+        (["--min-length", "0"], "--min-length"),
+        (["--pixel-size", "-0.1"], "--pixel-size"),
+        (["--pixel-size", "nan"], "--pixel-size"),
+        (["--frame-interval", "0"], "--frame-interval"),
+        (["--tta", "--model", "classical"], "--tta"),
+    ],
+)
+@pytest.mark.parametrize("folder", [False, True], ids=["file", "folder"])
+def test_bad_options_one_line_error_before_any_work(andi_dir, tmp_path, capsys, extra, needle, folder):
+    src = str(andi_dir if folder else andi_dir / "track_2/exp_0/trajs_fov_0.csv")
+    out = tmp_path / "o"
+    argv = ["predict", src, "--out", str(out), "--no-progress"] + extra
+    if "--model" not in extra:
+        argv += ["--model", "classical"]
+    assert main(argv) == 2
+    _one_line_error(capsys, needle)
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_or_under_a_file(andi_dir, tmp_path, capsys):
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    src = str(andi_dir / "track_2/exp_0/trajs_fov_0.csv")
+    for out in (f, f / "sub"):
+        assert main(["predict", src, "--out", str(out), "--model", "classical", "--no-progress"]) == 2
+        _one_line_error(capsys, "--out")
+    assert f.read_text() == "x"
+
+
+def test_folder_plots_per_experiment_and_overall(andi_dir, tiny_model, tmp_path):
+    out = tmp_path / "o"
+    assert main(["predict", str(andi_dir), "--out", str(out), "--model", str(tiny_model), "--plots", "--max-plots", "3", "--no-progress"]) == 0
+    names = sorted(p.name for p in (out / "plots").iterdir())
+    assert {"alpha_logK_map.png", "alpha_logK_map_exp_0.png", "alpha_logK_map_exp_1.png"} <= set(names)
+    assert len([n for n in names if n.startswith("track_exp")]) == 3

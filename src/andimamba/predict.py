@@ -119,6 +119,41 @@ class Predictor:
             out[k] = out[k] / (wsum[..., None] if out[k].ndim == 3 else wsum)
         return out
 
+    def predict(self, tracks, tta: bool = False, progress: bool = False, desc: str = "tracks") -> list:
+        """Segments of every track of a :class:`~andimamba.io.tracks.Tracks` (in its order).
+
+        Tracks are batched ``batch_size`` at a time, sorted by length so that little padding is computed.
+
+        Parameters
+        ----------
+        tracks : Tracks
+            Positions in pixels, one position per frame.
+        tta : bool
+            Average the model over the 8 rotations/reflections of each track (ignored by ``classical``).
+        progress : bool
+            Show a progress bar.
+        desc : str
+            Progress bar label.
+
+        Returns
+        -------
+        list of SegmentResult
+        """
+        from tqdm.auto import tqdm
+
+        batch, ids = tracks.to_batch()
+        order = np.argsort(batch.lengths)  # similar lengths together: less padding
+        results = [None] * len(ids)
+        bs = self.batch_size
+        for s in tqdm(range(0, len(ids), bs), disable=not progress, desc=desc, unit="batch"):
+            rows = order[s : s + bs]
+            l = int(batch.lengths[rows].max())
+            res = self.predict_batch(batch.positions[rows, :l], batch.lengths[rows], [ids[i] for i in rows],
+                                     tracks.first_frames[rows], tta=tta)
+            for i, r in zip(rows, res):
+                results[i] = r
+        return results
+
     def predict_batch(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, tta: bool = False):
         """Segments of every track of a padded batch (list of ``SegmentResult``)."""
         if self.is_classical:

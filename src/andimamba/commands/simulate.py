@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     final = Path(args.out) / "track_2" / f"exp_{args.exp_index}"
     if final.exists() and not args.overwrite:
         raise FileExistsError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
+    from ..io.outdir import check_target
+
+    check_target(final, overwrite=True)  # an unusable --out is found before simulating, not after
     params, fovs = simulate_experiment(n_fovs=args.n_fovs, seed=args.seed, params=params, workers=args.workers, progress=not args.no_progress)
     path = write_experiment(args.out, args.exp_index, params, fovs, overwrite=args.overwrite)
     n = sum(len(f.tracks) for f in fovs)

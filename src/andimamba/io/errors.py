@@ -46,6 +46,8 @@ def opt(name: str, value: Any = None) -> str:
         flag = "--" + name.replace("_", "-")
         if value is None:
             return f"{flag} ..."
+        if value is True:  # a switch
+            return flag
         if isinstance(value, dict):
             value = ",".join(f"{k}={v}" for k, v in value.items())
         return f"{flag} {value}"

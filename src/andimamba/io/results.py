@@ -129,13 +129,22 @@ class SegmentResult:
 
     def per_frame(self) -> dict[str, np.ndarray]:
         """Per-frame α, K, state (the model's when present, else expanded from the segments) and
-        cp_prob (NaN when absent), each of length T."""
+        cp_prob (NaN when absent), each of length T.
+
+        Frames of a segment reported as immobile with α = K = 0 (the AnDi-2 label convention, see
+        :class:`~andimamba.segments.SegmenterConfig`) carry those values and state 0, so that the
+        per-frame and per-segment tables agree."""
         def get(v, seg):
             return v if v is not None else labels_from_segments(self.cps, seg, self.T)
-        return {"alpha": get(self.alpha_frame, self.alphas).astype(np.float64),
-                "K": get(self.K_frame, self.Ks).astype(np.float64),
-                "state": get(self.state_frame, self.states).astype(np.int64),
-                "cp_prob": (self.cp_prob if self.cp_prob is not None else np.full(self.T, np.nan)).astype(np.float64)}
+        out = {"alpha": get(self.alpha_frame, self.alphas).astype(np.float64),
+               "K": get(self.K_frame, self.Ks).astype(np.float64),
+               "state": get(self.state_frame, self.states).astype(np.int64),
+               "cp_prob": (self.cp_prob if self.cp_prob is not None else np.full(self.T, np.nan)).astype(np.float64)}
+        # one convention for immobile segments: reported with alpha = K = 0 (the AnDi-2 label), their frames too
+        for (a, b), st, al, k in zip(self.bounds(), self.states, self.alphas, self.Ks):
+            if st == 0 and al == 0 and k == 0:
+                out["alpha"][a:b], out["K"][a:b], out["state"][a:b] = 0.0, 0.0, 0
+        return out
 
 
 def _both(pixel_size, frame_interval) -> bool:

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -65,21 +62,16 @@ def write_experiment(out: str | Path, exp_idx: int, params: ExperimentParams, fo
     FileExistsError
         If the experiment folder exists and ``overwrite`` is False.
     """
+    from ..io.outdir import staged_output
+
     final = Path(out) / "track_2" / f"exp_{exp_idx}"
     if final.exists() and not overwrite:
         raise FileExistsError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".exp_{exp_idx}.", dir=final.parent))
-    try:
+    # staged beside exp_E and swapped in by renames: a kill leaves the previous experiment or the new one
+    with staged_output(final, overwrite=True) as tmp:
         for j, fov in enumerate(fovs):
             (tmp / f"trajs_fov_{j}.csv").write_text(trajs_csv(fov))
             (tmp / f"traj_labs_fov_{j}.txt").write_text(labels_txt(fov))
         (tmp / "ensemble_labels.txt").write_text(ensemble_txt(params, fovs, ensemble))
         (tmp / "params.json").write_text(json.dumps(params.to_dict(), indent=1) + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
