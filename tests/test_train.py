@@ -143,3 +143,31 @@ def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
     assert len(a) == 4
     assert [r[:-1] for r in a] == [r[:-1] for r in b]  # every column but the wall-clock seconds
     assert weights_sha256(load_model(run)) == weights_sha256(ref)
+
+
+def test_cosine_schedule_runs_from_lr_to_the_floor():
+    from andimamba.train import learning_rate
+
+    cfg = _cfg(lr=1e-3, lr_schedule="cosine", lr_min_ratio=0.1)
+    lrs = [learning_rate(cfg, s, 11) for s in range(11)]
+    assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(1e-4) and lrs[5] == pytest.approx(5.5e-4)
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+    assert learning_rate(_cfg(lr=2e-3), 7, 11) == 2e-3  # constant by default
+    with pytest.raises(ValueError, match="lr_schedule"):
+        _cfg(lr_schedule="linear")
+
+
+def test_init_from_starts_from_the_given_weights(tmp_path):
+    from andimamba.checkpoint import save_model
+
+    torch.manual_seed(42)
+    src = AnDiNet(tiny("bimamba"))
+    (tmp_path / "src").mkdir()
+    save_model(src, tmp_path / "src")
+    model = train(_cfg(epochs=1, steps_per_epoch=1, lr=1e-9, init_from=str(tmp_path / "src")), tmp_path / "run", progress=False)
+    fresh = AnDiNet(tiny("bimamba"))  # what a run without init_from starts from (seed 3)
+    for (name, a), b, c in zip(model.state_dict().items(), src.state_dict().values(), fresh.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    assert any(not torch.allclose(b, c) for b, c in zip(src.state_dict().values(), fresh.state_dict().values()))
+    with pytest.raises(ValueError, match="differs in"):
+        train(_cfg(model=tiny("bilstm"), init_from=str(tmp_path / "src")), tmp_path / "run2", progress=False)
