@@ -198,3 +198,13 @@ def test_folder_plots_per_experiment_and_overall(andi_dir, tiny_model, tmp_path)
     names = sorted(p.name for p in (out / "plots").iterdir())
     assert {"alpha_logK_map.png", "alpha_logK_map_exp_0.png", "alpha_logK_map_exp_1.png"} <= set(names)
     assert len([n for n in names if n.startswith("track_exp")]) == 3
+
+
+def test_specialise_runs_per_experiment(andi_dir, tiny_model, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["predict", str(andi_dir), "--out", str(out), "--model", str(tiny_model), "--specialise", "--specialise-steps", "1",
+                 "--no-frames", "--no-progress"]) == 0
+    assert "+specialised" in capsys.readouterr().out
+    assert (out / "track_2/exp_1/fov_1.txt").is_file()
+    assert main(["predict", str(andi_dir), "--out", str(tmp_path / "o2"), "--model", "classical", "--specialise"]) == 2
+    _one_line_error(capsys, "--specialise")

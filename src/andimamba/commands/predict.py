@@ -36,6 +36,10 @@ def register(sub) -> None:
     p.add_argument("--units", choices=("px", "um"), default="px", help="units of x, y in CSV input (um needs --pixel-size)")
     p.add_argument("--min-length", type=int, default=20, help="shorter tracks are reported and skipped (default 20)")
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/reflections of each track (8x slower)")
+    p.add_argument("--specialise", action="store_true", help="per experiment (each exp_* of an AnDi-2 folder, or the whole "
+                   "file): fine-tune a copy of the network on simulations matching the first pass's ensemble answer, then "
+                   "predict again (seeded; about a minute per experiment on 2 cores)")
+    p.add_argument("--specialise-steps", type=int, default=None, help="fine-tuning steps per experiment (default 120)")
     p.add_argument("--plots", action="store_true", help="write PNG plots (alpha-log K map of all segments, one per "
                    "experiment in folder mode, and the first --max-plots tracks)")
     p.add_argument("--no-frames", action="store_true", help="skip the per-frame table frames.csv (its writing dominates run time on large inputs)")
@@ -68,12 +72,16 @@ def check_args(args: argparse.Namespace) -> None:
     _positive("min-length", args.min_length, integer=True)
     if args.window != 0 and args.window < 20:
         raise UserError(f"--window {args.window}: must be 0 (whole tracks) or at least 20 frames")
-    if args.units == "um" and not args.pixel_size:
-        raise UserError("--units um needs --pixel-size (µm per pixel) to convert positions to pixels")
     if args.input.is_dir() and (args.format != "auto" or args.units != "px"):
         raise UserError(f"{args.input} is an AnDi-2 folder (positions in pixels): leave out --format and --units")
     if args.model == "classical" and args.tta:
         raise UserError("--tta averages a network over rotations; the classical method has none: leave out --tta")
+    if args.model == "classical" and args.specialise:
+        raise UserError("--specialise fine-tunes a network; the classical method has none: leave out --specialise")
+    if args.specialise_steps is not None:
+        _positive("specialise-steps", args.specialise_steps, integer=True)
+        if not args.specialise:
+            raise UserError("--specialise-steps needs --specialise")
 
 
 def _read(args):
@@ -124,6 +132,25 @@ def _write(stage: Path, args, pred, groups, all_results, andi: bool, px, dt) -> 
     return skipped
 
 
+def _specialised(pred, groups, first, args, progress: bool) -> list:
+    """Second pass with a copy of the network fine-tuned per experiment (see andimamba.specialise)."""
+    from ..predict import Predictor
+    from ..specialise import SpecialiseConfig, specialise
+
+    cfg = SpecialiseConfig(**({"steps": args.specialise_steps} if args.specialise_steps else {}))
+    by_exp: dict = {}
+    for i, g in enumerate(groups):
+        by_exp.setdefault(g.experiment, []).append(i)
+    out = list(first)
+    for e, idx in by_exp.items():
+        model = specialise(pred.model, [r for i in idx for r in first[i]], cfg, progress=progress,
+                           desc="specialise" + (f" exp {e}" if e is not None else ""))
+        second = Predictor(model, segmenter=pred.segmenter, window=pred.window, batch_size=pred.batch_size, name=pred.name)
+        for i in idx:
+            out[i] = second.predict(groups[i], tta=args.tta, progress=False)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import __version__
     from ..io.outdir import staged_output
@@ -141,15 +168,18 @@ def run(args: argparse.Namespace) -> int:
         dt = args.frame_interval or groups[0].frame_interval
         all_results = [pred.predict(g, tta=args.tta, progress=progress, desc=f"exp {g.experiment} fov {g.fov}" if andi else "tracks")
                        for g in groups]
+        if args.specialise:
+            all_results = _specialised(pred, groups, all_results, args, progress)
         skipped = _write(stage, args, pred, groups, all_results, andi, px, dt)
         n_tracks = sum(len(r) for r in all_results)
         n_seg = sum(len(r.alphas) for res in all_results for r in res)
         record = {"andimamba": __version__, "input": str(args.input), "model": pred.name, "tta": bool(args.tta),
+                  "specialise": bool(args.specialise),
                   "pixel_size_um": px, "frame_interval_s": dt, "tracks": n_tracks, "segments": n_seg,
                   "skipped_short": len(skipped), "min_length": args.min_length, "argv": sys.argv[1:]}
         (stage / RUN_FILE).write_text(json.dumps(record, indent=1) + "\n")
     dt_s = time.perf_counter() - t0
-    print(f"{n_tracks} tracks, {n_seg} segments, model {pred.name}{' +TTA' if args.tta else ''}: wrote {args.out} in {dt_s:.1f} s")
+    print(f"{n_tracks} tracks, {n_seg} segments, model {pred.name}{' +TTA' if args.tta else ''}{' +specialised' if args.specialise else ''}: wrote {args.out} in {dt_s:.1f} s")
     if skipped:
         print(f"skipped {len(skipped)} track(s) shorter than {args.min_length} frames (listed in {args.out / 'skipped_tracks.csv'})", file=sys.stderr)
     return 0

@@ -1,0 +1,88 @@
+"""Gain of ``andimamba predict --specialise`` per experiment, on the AnDi-2 benchmark's experiments.
+
+Builds the benchmark's experiments (``andi2_benchmark.experiments()``, our simulator, its seeds),
+runs ``andimamba predict`` on the folder with and without ``--specialise`` (same model, same
+tracks), scores both with the official single-trajectory metrics, and prints the per-experiment
+and overall tables side by side, with the wall time of each pass.
+
+Usage: ``python benchmarks/bench_specialise.py [--fovs 30] [--model bimamba] [--steps 120] [--experiments 0 3 8]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def main() -> None:
+    import andi2_benchmark as bench
+
+    from andimamba.cli import main as cli
+    from andimamba.metrics import score_directory
+    from andimamba.sim.experiment import simulate_experiment
+    from andimamba.sim.layout import write_experiment
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--fovs", type=int, default=30)
+    ap.add_argument("--model", default="bimamba")
+    ap.add_argument("--steps", type=int, default=None, help="--specialise-steps (default: the CLI's)")
+    ap.add_argument("--experiments", type=int, nargs="*", help="indices into the benchmark's list (default all)")
+    ap.add_argument("--threads", type=int, default=0)
+    a = ap.parse_args()
+    exps = bench.experiments()
+    chosen = a.experiments if a.experiments else list(range(len(exps)))
+    tmp = Path(tempfile.mkdtemp())
+    ref = tmp / "ref"
+    for e in chosen:
+        _, p = exps[e]
+        _, fovs = simulate_experiment(params=p, n_fovs=a.fovs, seed=bench.SEED + e, progress=False)
+        write_experiment(ref, e, p, fovs)
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    print(f"machine: {cpu} | cpus {os.cpu_count()} | model {a.model} | {a.fovs} FOVs per experiment | steps {a.steps or 'default'}")
+    scores, times = {}, {}
+    for tag, extra in (("plain", []), ("specialised", ["--specialise"] + (["--specialise-steps", str(a.steps)] if a.steps else []))):
+        out = tmp / tag
+        t = time.perf_counter()
+        argv = ["predict", str(ref), "--out", str(out), "--model", a.model, "--no-frames", "--no-progress"] + extra
+        if a.threads:
+            argv += ["--threads", str(a.threads)]
+        assert cli(argv) == 0
+        times[tag] = time.perf_counter() - t
+        scores[tag] = score_directory(out, ref)
+    keys = ["alpha_mae", "K_msle", "state_f1", "rmse_cp", "jsc_cp", "ensemble_alpha", "ensemble_K"]
+    print(f"\nwall time: plain {times['plain']:.0f} s, specialised {times['specialised']:.0f} s\n")
+    print("| experiment | " + " | ".join(f"{k} plain | {k} spec." for k in keys) + " |")
+    print("|---|" + "---:|" * (2 * len(keys)))
+    rows = _rows(scores, keys)
+    for name, vals in rows:
+        print(f"| {name} | " + " | ".join(f"{p:.4g} | {s:.4g}" for p, s in vals) + " |")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _rows(scores: dict, keys: list[str]):
+    """(row name, [(plain, specialised) per key]) from two score_directory results."""
+    (pe_p, ov_p, en_p), (pe_s, ov_s, en_s) = scores["plain"], scores["specialised"]
+    out = []
+    for i, e in enumerate(pe_p["exp"]):
+        vals = []
+        for k in keys:
+            if k.startswith("ensemble"):
+                col = {"ensemble_alpha": "alpha_w1", "ensemble_K": "K_w1"}[k]
+                vals.append((float(en_p[col].iloc[i]), float(en_s[col].iloc[i])))
+            else:
+                vals.append((float(pe_p[k].iloc[i]), float(pe_s[k].iloc[i])))
+        out.append((f"exp {int(e)}", vals))
+    out.append(("overall", [(ov_p[k], ov_s[k]) for k in keys]))
+    return out
+
+
+if __name__ == "__main__":
+    main()
