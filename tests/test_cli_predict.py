@@ -208,3 +208,40 @@ def test_specialise_runs_per_experiment(andi_dir, tiny_model, tmp_path, capsys):
     assert (out / "track_2/exp_1/fov_1.txt").is_file()
     assert main(["predict", str(andi_dir), "--out", str(tmp_path / "o2"), "--model", "classical", "--specialise"]) == 2
     _one_line_error(capsys, "--specialise")
+
+
+def _tidy_rows(header, rows_fn, n_tracks=2, n=25):
+    return header + "\n" + "".join(rows_fn(t, i, x, y) for t in range(n_tracks)
+                                   for i, (x, y) in enumerate(np.cumsum(np.random.default_rng(t).normal(size=(n, 2)), 0)))
+
+
+def test_cli_columns_units_and_fixes_spelled_as_flags(tmp_path, capsys):
+    odd = _csv(tmp_path, _tidy_rows("TID,FR,PX,PY", lambda t, i, x, y: f"{t},{i},{x:.4f},{y:.4f}\n"), "odd.csv")
+    assert main(["predict", str(odd), "--out", str(tmp_path / "o1"), "--model", "classical", "--no-progress"]) == 2
+    err = _one_line_error(capsys, "odd.csv", "--columns")
+    assert "columns=" not in err  # the CLI user is told the CLI flag, not the Python keyword
+    assert not (tmp_path / "o1").exists()
+    assert main(["predict", str(odd), "--out", str(tmp_path / "o2"), "--model", "classical", "--no-progress",
+                 "--columns", "track=TID,frame=FR,x=PX,y=PY"]) == 0
+    assert main(["predict", str(odd), "--out", str(tmp_path / "o3"), "--model", "classical", "--no-progress", "--columns", "track"]) == 2
+    _one_line_error(capsys, "--columns")
+
+    nm = _csv(tmp_path, _tidy_rows('"id","frame","x [nm]","y [nm]","track_id"', lambda t, i, x, y: f"{t * 100 + i},{i},{x * 160:.2f},{y * 160:.2f},{t}\n"), "nm.csv")
+    assert main(["predict", str(nm), "--out", str(tmp_path / "o4"), "--model", "classical", "--no-progress"]) == 2
+    _one_line_error(capsys, "nm.csv", "--pixel-size")
+    assert main(["predict", str(nm), "--out", str(tmp_path / "o5"), "--model", "classical", "--no-progress", "--pixel-size", "0.16"]) == 0
+    import pandas as pd
+
+    fr = pd.read_csv(tmp_path / "o5" / "frames.csv")
+    ref = np.cumsum(np.random.default_rng(0).normal(size=(25, 2)), 0)
+    assert np.allclose(fr.loc[fr.track_id == 0, ["x_px", "y_px"]].to_numpy(), ref, atol=1e-3)  # nm -> px with the pixel size
+
+    quot = _csv(tmp_path, _tidy_rows("y,x,frame,trajectory,loc_idx", lambda t, i, x, y: f"{y:.4f},{x:.4f},{i},{t},{i}\n"), "quot.csv")
+    assert main(["predict", str(quot), "--out", str(tmp_path / "o6"), "--model", "classical", "--no-progress"]) == 0
+
+
+def test_cli_ragged_row_is_refused_with_its_line(tmp_path, capsys):
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30) + "0,30,45.03,48.91,1,2,3\n")
+    assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", "classical", "--no-progress"]) == 2
+    _one_line_error(capsys, "t.csv", "line 32")
+    assert not (tmp_path / "o").exists()

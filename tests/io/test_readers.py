@@ -84,12 +84,16 @@ def test_andi_folder_layout(tmp_path):
 
 # ----------------------------------------------------------------------------- trackpy
 def test_trackpy_csv_extra_columns_and_index(tmp_path):
+    """trackpy.link(...).to_csv(): unnamed index, then y, x, mass, size, ecc, signal, raw_mass, ep, frame, particle."""
     tracks = {7: (np.arange(3, 25), _walk(22)), 2: (np.arange(0, 21), _walk(21))}
-    rows = [(i,) + r for i, r in enumerate(trackpy_rows(tracks, extra=True))]
-    p = write_trackpy(tmp_path / "linked.csv", rows, header=",particle,frame,x,y,mass,ecc")
+    rows = [(i, y, x, 1234.5, 1.2, 0.05, 30.1, 5000.2, 0.02, f, tid)
+            for i, (tid, f, x, y) in enumerate(trackpy_rows(tracks))]
+    p = write_trackpy(tmp_path / "linked.csv", rows, header=",y,x,mass,size,ecc,signal,raw_mass,ep,frame,particle")
+    assert detect_format(p) == "tidy"
     tr = read_tracks(p)
-    assert tr.format == "trackpy" and tr.ids == ["7", "2"] and tr.pixel_size is None
+    assert tr.format == "tidy" and tr.ids == ["7", "2"] and tr.pixel_size is None
     np.testing.assert_allclose(tr.data.loc[tr.data.track_id == "7", ["x", "y"]].to_numpy(), tracks[7][1])
+    assert read_tracks(p, format="trackpy").ids == ["7", "2"]  # the old format name still works
 
 
 def test_trackpy_micron_to_pixels(tmp_path):
@@ -100,7 +104,7 @@ def test_trackpy_micron_to_pixels(tmp_path):
     assert (tr.pixel_size, tr.frame_interval) == (0.16, 0.05)
     with pytest.raises(TrackFileError) as e:
         read_tracks(p, units="um")
-    one_line(e, "um.csv", "pixel size", "--pixel-size")
+    one_line(e, "um.csv", "pixel size", "pixel_size=")
 
 
 def test_custom_columns_and_semicolons(tmp_path):
@@ -156,7 +160,7 @@ def test_trackmate_spots_csv_micron(tmp_path, caplog):
     assert tr.data.loc[tr.data.track_id == "3", "frame"].tolist() == list(range(4, 25))
     with pytest.raises(TrackFileError) as e:
         read_tracks(p)
-    one_line(e, "spots.csv", "micron", "--pixel-size")
+    one_line(e, "spots.csv", "micron", "pixel_size=")
 
 
 def test_trackmate_spots_csv_pixels_and_short_header(tmp_path):
@@ -312,7 +316,7 @@ def test_auto_and_wrong_explicit_format(tmp_path):
     odd = write_trackpy(tmp_path / "odd.csv", [(1, 2, 3)], header="a,b,c")
     with pytest.raises(TrackFileError) as e:
         read_tracks(odd)
-    one_line(e, "odd.csv", "columns a, b, c", "format=")
+    one_line(e, "odd.csv", "columns a, b, c", "columns={'track': '...'")
     tm_tracks = write_trackpy(tmp_path / "tracks_table.csv", [("Track_0", 0, 0, 25)],
                               header="LABEL,TRACK_INDEX,TRACK_ID,NUMBER_SPOTS")
     with pytest.raises(TrackFileError) as e:
@@ -335,7 +339,14 @@ def test_bad_missing_columns(tmp_path):
     p = write_trackpy(tmp_path / "cols.csv", [(1, 0, 1.0)], header="particle,frame,x")
     with pytest.raises(TrackFileError) as e:
         read_tracks(p, format="trackpy")
-    one_line(e, "cols.csv", "missing column(s) y", "found: particle, frame, x", "columns=")
+    one_line(e, "cols.csv", "line 1", "y position", "found columns particle, frame, x",
+             "columns={'track': 'particle', 'frame': 'frame', 'x': 'x', 'y': '...'}")
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p, columns={"y": "pos_y"})
+    one_line(e, "cols.csv", "missing column(s) pos_y", "columns={'y': 'pos_y'}")
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p, format="andi")
+    one_line(e, "cols.csv", "line 1", "missing column(s) traj_idx, y", "found: particle, frame, x")
 
 
 def test_bad_non_numeric(tmp_path):
@@ -406,3 +417,215 @@ def test_bad_xml(tmp_path):
     with pytest.raises(TrackFileError) as e:
         read_tracks(p)
     one_line(e, "cut.xml", "spot ID=8", "track 0", "FRAME is not a number")
+
+
+# ----------------------------------------------------------------------------- other tools' tables
+def write_table(path, header: str, rows: list[tuple], sep: str = ",", fmt=str):
+    path.write_text(header + "\n" + "\n".join(sep.join(fmt(v) for v in r) for r in rows) + "\n")
+    return path
+
+
+TWO = {3: (np.arange(0, 22), _walk(22)), 11: (np.arange(5, 30), _walk(25))}  # id -> (frames, xy px)
+
+
+def _xy(tr, tid) -> np.ndarray:
+    return tr.data.loc[tr.data.track_id == str(tid), ["x", "y"]].to_numpy()
+
+
+def _check(tr, scale=1.0):
+    assert tr.ids == ["3", "11"] and tr.lengths.tolist() == [22, 25] and tr.first_frames.tolist() == [0, 5]
+    for tid, (_, xy) in TWO.items():
+        np.testing.assert_allclose(_xy(tr, tid), xy * scale, rtol=1e-9)
+
+
+def test_quot_and_saspt(tmp_path):
+    """quot's trajectory CSV (pixels; y before x; x_detect and loc_idx must not be taken) and saspt's sample."""
+    header = ("y,x,I0,bg,y_err,x_err,I0_err,bg_err,H_det,error_flag,snr,rmse,n_iter,y_detect,x_detect,frame,"
+              "loc_idx,trajectory,subproblem_n_traj,subproblem_n_locs")
+    rows = [(y, x, 133.9, 2.15, 0.198, 0.198, 15.3, 0.317, 0.0235, 0.0, 203.5, 2.29, 10.0, round(y), round(x),
+             f, k, tid, 0, 1) for k, (tid, f, x, y) in enumerate(trackpy_rows(TWO))]
+    quot = write_table(tmp_path / "region_0_7ms_trajs.csv", header, rows, fmt=repr)
+    assert detect_format(quot) == "tidy"
+    _check(read_tracks(quot))
+    saspt = write_table(tmp_path / "sample_tracks.csv", "trajectory,frame,y,x",
+                        [(tid, f, y, x) for tid, f, x, y in trackpy_rows(TWO)])
+    _check(read_tracks(saspt))
+
+
+def test_spot_on_csv_is_in_microns(tmp_path):
+    """Spot-On's CSV format (as GDSC SMLM writes it): frame, t (s), trajectory, x (µm), y (µm)."""
+    rows = [(f, f"{f * 0.01:.3f}", tid, x * 0.16, y * 0.16) for tid, f, x, y in trackpy_rows(TWO)]
+    p = write_table(tmp_path / "spoton.csv", "frame,t,trajectory,x,y", rows)
+    _check(read_tracks(p, pixel_size=0.16))  # µm -> px
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p)
+    one_line(e, "spoton.csv", "Spot-On", "pixel_size=", "units='px'")
+    _check(read_tracks(p, units="px"), scale=0.16)  # the user says pixels: no conversion
+
+
+def test_mosaic_particle_tracker(tmp_path):
+    """MOSAIC 'All Trajectories to Table' saved as CSV: an unnamed ' ' index column, z = 0, moments."""
+    rows = [(k + 1, tid, f, x, y, 0, 4.208, 2.083, 5.315, 15.293, 48.155, 9.374)
+            for k, (tid, f, x, y) in enumerate(trackpy_rows(TWO))]
+    p = write_table(tmp_path / "Traj_cell.csv", " ,Trajectory,Frame,x,y,z,m0,m1,m2,m3,m4,NPscore", rows)
+    _check(read_tracks(p))
+
+
+def test_utrack_and_icy_tables(tmp_path):
+    """A u-track table (TrackID, Frame, X, Y: any case) and Icy's track table (t = frame index, as 0.0)."""
+    utrack = write_table(tmp_path / "utrack.csv", "TrackID,Frame,X,Y,A",
+                         [(tid, f, x, y, 310.0) for tid, f, x, y in trackpy_rows(TWO)])
+    _check(read_tracks(utrack))
+    icy = write_table(tmp_path / "icy.csv", "trackID,t,x,y,z",
+                      [(float(tid), float(f), x, y, 0.0) for tid, f, x, y in trackpy_rows(TWO)])
+    _check(read_tracks(icy))
+    icy_t_seconds = write_table(tmp_path / "icy_s.csv", "Track #,t,x,y",
+                                [(tid, f * 0.05, x, y) for tid, f, x, y in trackpy_rows(TWO)])
+    with pytest.raises(TrackFileError) as e:  # t in seconds is no frame number
+        read_tracks(icy_t_seconds)
+    one_line(e, "icy_s.csv", "frame number", "columns={'track': 'Track #', 'frame': '...'")
+    blocks = tmp_path / "track_processor_ICY.csv"  # Icy's Excel export saved as CSV: one block per track
+    blocks.write_text(",,,,,\ntrack #,0.0,,,,\n,,t,x,y,z\n,,0.0,129.8,995.0,0.0\n,,1.0,129.8,995.1,0.0\n")
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(blocks)
+    one_line(e, "track_processor_ICY.csv", "Icy", "TrackID, t, x, y")
+
+
+def test_thunderstorm_and_smap_in_nanometres(tmp_path):
+    """Localisation tables in nm: ThunderSTORM (quoted header, floats) linked by trackpy, and SMAP's xnm/ynm."""
+    header = ('"id","frame","x [nm]","y [nm]","sigma [nm]","intensity [photon]","offset [photon]",'
+              '"bkgstd [photon]","uncertainty [nm]"')
+    rows = [(float(k + 1), float(f), x * 107.0, y * 107.0, 130.0, 900.0, 4.0, 2.0, 20.0)
+            for k, (tid, f, x, y) in enumerate(trackpy_rows(TWO))]
+    linked = write_table(tmp_path / "ts_linked.csv", header + ',"particle"',
+                         [r + (tid,) for r, (tid, *_) in zip(rows, trackpy_rows(TWO))])
+    _check(read_tracks(linked, pixel_size=0.107))  # nm / 1000 / (µm per px)
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(linked)
+    one_line(e, "ts_linked.csv", "nm", "x [nm]", "pixel_size=")
+    with pytest.raises(TrackFileError) as e:  # a unit that contradicts the header is refused
+        read_tracks(linked, units="um", pixel_size=0.107)
+    one_line(e, "ts_linked.csv", "units='um'", "x [nm]", "nm")
+    _check(read_tracks(linked, units="nanometers", pixel_size=0.107))  # agreeing is fine
+    unlinked = write_table(tmp_path / "ts.csv", header, rows)
+    with pytest.raises(TrackFileError) as e:  # its id is one per localisation, not a track id
+        read_tracks(unlinked, pixel_size=0.107)
+    one_line(e, "ts.csv", "no track id column", "ink the localisations", "columns={'track': '...'")
+    smap = write_table(tmp_path / "smap.csv", "ID,frame,xnm,ynm,znm,phot,bg,locprecnm,track_id",
+                       [(k, f, x * 100.0, y * 100.0, 0, 1000, 5, 12, tid)
+                        for k, (tid, f, x, y) in enumerate(trackpy_rows(TWO))])
+    _check(read_tracks(smap, pixel_size=0.1))
+
+
+def test_freetrace_is_tidy_and_3d_refused(tmp_path):
+    """FreeTrace writes traj_idx,frame,x,y,z: read as a tidy table so that a varying z is refused."""
+    rows = [(tid, f, x, y, 0.0) for tid, f, x, y in trackpy_rows(TWO)]
+    p = write_table(tmp_path / "cell_traces.csv", "traj_idx,frame,x,y,z", rows)
+    assert detect_format(p) == "tidy"
+    _check(read_tracks(p))
+    rows[30] = rows[30][:4] + (0.4,)
+    p = write_table(tmp_path / "cell3d_traces.csv", "traj_idx,frame,x,y,z", rows)
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p)
+    one_line(e, "cell3d_traces.csv", "3-D", "line 32")
+
+
+def test_ambiguous_columns_decided_by_content_or_refused(tmp_path):
+    rows = [(tid, f"Track_{tid}", f, x, y) for tid, f, x, y in trackpy_rows(TWO)]
+    p = write_table(tmp_path / "two_ids.csv", "trajectory,track,frame,x,y", rows)
+    _check(read_tracks(p))  # 'track' holds text labels: the whole-number 'trajectory' is the track id
+    rows = [(tid, tid + 100, f, x, y) for tid, f, x, y in trackpy_rows(TWO)]
+    p = write_table(tmp_path / "both.csv", "particle,track_id,frame,x,y", rows)
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p)
+    one_line(e, "both.csv", "line 1", "'particle', 'track_id'", "track id", "columns={'track': 'particle'}")
+    tr = read_tracks(p, columns="track=track_id")  # the fix, as a string (what --columns passes)
+    assert tr.ids == ["103", "111"]
+
+
+def test_columns_string_and_units_vocabulary(tmp_path):
+    rows = [(f, f"cell{tid}", x * 160.0, y * 160.0) for tid, f, x, y in trackpy_rows(TWO)]
+    p = write_table(tmp_path / "custom.tsv", "t\tcell\tpx\tpy", rows, sep="\t")
+    tr = read_tracks(p, columns=" track = cell, frame=t ,x=px,y=py", units="nanometer", pixel_size=0.16)
+    assert tr.ids == ["cell3", "cell11"] and tr.format == "tidy"
+    np.testing.assert_allclose(_xy(tr, "cell11"), TWO[11][1], rtol=1e-9)
+    for bad in ("track=cell,frame", "track=cell,time=t"):
+        with pytest.raises(ValueError) as e:
+            read_tracks(p, columns=bad)
+        one_line(e, "columns", "columns={'track': 'particle'")
+    with pytest.raises(ValueError) as e:
+        read_tracks(p, columns="track=cell", units="furlong")
+    one_line(e, "furlong", "px, nm or um")
+
+
+def test_dataframe_columns_recognised():
+    df = pd.DataFrame([(tid, f, x * 100.0, y * 100.0) for tid, f, x, y in trackpy_rows(TWO)],
+                      columns=["trajectory", "frame", "x [nm]", "y [nm]"], index=np.arange(100, 147))
+    _check(tracks_from_dataframe(df, pixel_size=0.1))
+    with pytest.raises(TrackFileError) as e:
+        tracks_from_dataframe(df)
+    one_line(e, "<DataFrame>", "nm", "pixel_size=")
+
+
+# ----------------------------------------------------------------------------- rows that are wrong
+def _trackpy_file(tmp_path, edit=None, name="t.csv"):
+    p = write_trackpy(tmp_path / name, trackpy_rows(TWO))
+    if edit:
+        lines = p.read_text().splitlines()
+        edit(lines)
+        p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+@pytest.mark.parametrize("row, needles", [
+    ("3,39,45.03,48.91,1,2,3", ["line 6", "7 fields", "header has 4", "extra values"]),
+    ("3,4,45,03,48.91", ["line 6", "5 fields", "'45,03'", "decimal comma", "45.03"]),
+    ("3,4,45.03", ["line 6", "3 fields", "header has 4", "missing"]),
+    ("3;4;45.03;48.91", ["line 6", "1 fields", "';' instead"]),
+    ("3,4,1e20,48.91", ["line 6", "track 3", "1e+20", "px", "units=", "pixel_size="]),
+    ("3,4,1e300,48.91", ["line 6", "track 3", "1e+300", "units="]),
+    ("3,1e20,45.03,48.91", ["line 6", "track 3", "frame is 1e+20", "2147483647", "columns="]),
+    ("3,99999999999999999999999,45.03,48.91", ["line 6", "track 3", "frame is 1e+23"]),
+], ids=["long", "decimal-comma", "short", "other-separator", "position-1e20", "position-1e300", "frame-1e20",
+        "frame-int64-overflow"])
+def test_bad_rows_one_line_error(tmp_path, row, needles):
+    p = _trackpy_file(tmp_path, lambda ls: ls.__setitem__(5, row))
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p)
+    one_line(e, "t.csv", *needles)
+
+
+def test_bad_rows_in_other_layouts(tmp_path):
+    p = _andi_lines(tmp_path, lambda ls: ls.__setitem__(9, "0.0,8.0,45,03,48.91"))[1]
+    with pytest.raises(TrackFileError) as e:  # the AnDi reader checks rows too
+        read_tracks(p)
+    one_line(e, "line 10", "decimal comma")
+    semi = tmp_path / "semi.csv"  # European spreadsheet: ';' between columns and ',' in numbers
+    semi.write_text("particle;frame;x;y\n" + "\n".join(f"{t};{f};{x:.2f};{y:.2f}".replace(".", ",")
+                                                        for t, f, x, y in trackpy_rows(TWO)) + "\n")
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(semi)
+    one_line(e, "semi.csv", "line 2", "decimal comma", "45.03")
+    rows = [(k,) + r for k, r in enumerate(trackpy_rows(TWO))]  # an index column without a name
+    p = write_trackpy(tmp_path / "rindex.csv", rows)
+    with pytest.raises(TrackFileError) as e:
+        read_tracks(p)
+    one_line(e, "rindex.csv", "line 1", "every row has 5 fields", "header has 4", "index")
+
+
+def test_clean_oddities_still_read(tmp_path):
+    """Blank lines, CRLF endings, quoted text with commas, a BOM, lines above the header, and a separator
+    ending every row (as some exporters write) are fine."""
+    trailing = write_table(tmp_path / "trailing.csv", "particle,frame,x,y", [r + ("",) for r in trackpy_rows(TWO)])
+    assert trailing.read_text().splitlines()[1].endswith(",")
+    _check(read_tracks(trailing))
+    body = "\r\n".join(f'{t},"Cell {t}, dish 2",{f},{x!r},{y!r}' for t, f, x, y in trackpy_rows(TWO))
+    p = tmp_path / "odd.csv"
+    p.write_bytes(("\ufeff\r\nparticle,label,frame,x,y\r\n" + body.replace("\r\n", "\r\n\r\n", 1) + "\r\n\r\n\r\n")
+                  .encode("utf-8"))
+    tr = read_tracks(p)
+    _check(tr)
+    p2 = _trackpy_file(tmp_path, lambda ls: ls.__setitem__(5, "3,4,abc,1.0"), name="t2.csv")
+    with pytest.raises(TrackFileError) as e:  # line numbers still count the real lines
+        read_tracks(p2)
+    one_line(e, "line 6", "x is not a number ('abc')")

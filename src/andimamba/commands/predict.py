@@ -30,10 +30,14 @@ def register(sub) -> None:
     p.add_argument("input", type=Path, help="track file (AnDi CSV, trackpy CSV, TrackMate CSV/XML) or an AnDi-2 folder (…/track_2/exp_*/trajs_fov_*.csv)")
     p.add_argument("--out", required=True, type=Path, help="output folder (created; must be empty unless --overwrite)")
     p.add_argument("--model", default="bimamba", help="shipped model name (bimamba, bilstm), 'classical', or a trained run folder")
-    p.add_argument("--format", default="auto", help="input format (auto, andi, trackpy, trackmate_spots, trackmate_xml, trackmate_tracks)")
+    p.add_argument("--format", default="auto", help="input format (auto, andi, tidy (alias trackpy), trackmate_spots, trackmate_xml, "
+                   "trackmate_tracks); auto recognises the track/frame/x/y columns of trackpy, quot, saspt, Spot-On, MOSAIC, "
+                   "u-track, Icy, ThunderSTORM/SMAP (with a track column), FreeTrace and TrackMate exports")
+    p.add_argument("--columns", help="your column names when they are not recognised, e.g. --columns track=TrackID,frame=Frame,x=X,y=Y")
     p.add_argument("--pixel-size", type=float, help="µm per pixel: K is then also reported in µm²/s^α (with --frame-interval)")
     p.add_argument("--frame-interval", type=float, help="seconds per frame")
-    p.add_argument("--units", choices=("px", "um"), default="px", help="units of x, y in CSV input (um needs --pixel-size)")
+    p.add_argument("--units", choices=("px", "nm", "um"), help="units of x, y when the file does not say (default: the header's "
+                   "unit, e.g. 'x [nm]', else the format's, else px); nm and um need --pixel-size")
     p.add_argument("--min-length", type=int, default=20, help="shorter tracks are reported and skipped (default 20)")
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/reflections of each track (8x slower)")
     p.add_argument("--specialise", action="store_true", help="per experiment (each exp_* of an AnDi-2 folder, or the whole "
@@ -72,8 +76,12 @@ def check_args(args: argparse.Namespace) -> None:
     _positive("min-length", args.min_length, integer=True)
     if args.window != 0 and args.window < 20:
         raise UserError(f"--window {args.window}: must be 0 (whole tracks) or at least 20 frames")
-    if args.input.is_dir() and (args.format != "auto" or args.units != "px"):
-        raise UserError(f"{args.input} is an AnDi-2 folder (positions in pixels): leave out --format and --units")
+    if args.input.is_dir() and (args.format != "auto" or args.units is not None or args.columns is not None):
+        raise UserError(f"{args.input} is an AnDi-2 folder (positions in pixels): leave out --format, --units and --columns")
+    if args.columns is not None:
+        from ..io import parse_columns
+
+        parse_columns(args.columns)  # a malformed --columns fails before any work
     if args.model == "classical" and args.tta:
         raise UserError("--tta averages a network over rotations; the classical method has none: leave out --tta")
     if args.model == "classical" and args.specialise:
@@ -89,9 +97,8 @@ def _read(args):
 
     if args.input.is_dir():  # read_andi_folder knows the layouts and says what a folder lacks
         return read_andi_folder(args.input, min_length=args.min_length), True
-    kw = {"units": args.units} if args.units != "px" else {}
     return [read_tracks(args.input, format=args.format, pixel_size=args.pixel_size, frame_interval=args.frame_interval,
-                        min_length=args.min_length, **kw)], False
+                        min_length=args.min_length, columns=args.columns, units=args.units)], False
 
 
 def _write(stage: Path, args, pred, groups, all_results, andi: bool, px, dt) -> list:

@@ -5,12 +5,14 @@ The public names are re-exported here::
     from andimamba.io import read_tracks, write_submission_fov, SegmentResult
 """
 
+from .columns import ColumnMatch, parse_columns, parse_units, recognise_columns
 from .errors import TrackFileError
 from .readers import (
     FORMATS,
     detect_format,
     read_andi_csv,
     read_andi_folder,
+    read_tidy_csv,
     read_tracks,
     read_trackpy_csv,
     tracks_from_dataframe,
@@ -30,6 +32,7 @@ from .writers import (
 
 __all__ = [
     "FORMATS",
+    "ColumnMatch",
     "STATE_NAMES",
     "SegmentResult",
     "atomic_open",
@@ -50,7 +53,11 @@ __all__ = [
     "read_trackmate_spots",
     "read_trackmate_tracks",
     "read_trackmate_xml",
+    "parse_columns",
+    "parse_units",
+    "read_tidy_csv",
     "read_trackpy_csv",
+    "recognise_columns",
     "read_tracks",
     "tracks_from_dataframe",
 ]

@@ -4,9 +4,12 @@ A reader hands :func:`build_tracks` a DataFrame with columns ``track``, ``frame`
 (optionally ``z``) holding the cells as read (strings or numbers) and ``_loc``, the location of
 each row (1-based line number, or an id for XML). The policy, in order:
 
-1. no rows -> error; empty or non-numeric cells, NaN/inf coordinates, non-integer frames -> error;
+1. no rows -> error; empty or non-numeric cells (a decimal comma is named as such), NaN/inf
+   coordinates, non-integer frames, frames beyond ±(2^31 - 1) -> error;
 2. z varying -> error (3-D is not supported); a constant z (one focal plane) is dropped;
-3. positions multiplied by ``scale`` (µm -> px conversion done by the caller's choice);
+3. positions multiplied by ``scale`` (µm or nm -> px, the caller's choice); a position beyond
+   ±1e12 px (:data:`MAX_POSITION`) -> error: no track is that long, such a value is a wrong
+   column or unit, and float32 arithmetic on it would overflow;
 4. rows grouped by track (first-appearance order) and sorted by frame; a frame twice in a track
    -> error;
 5. a track with a gap in its frame numbers is split at every gap; the pieces are named
@@ -18,16 +21,19 @@ each row (1-based line number, or an id for XML). The policy, in order:
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pandas as pd
 
-from .errors import TrackFileError
+from .errors import TrackFileError, opt
 from .tracks import Tracks
 
 logger = logging.getLogger("andimamba.io")
 
 _NAN_WORDS = {"nan", "+nan", "-nan", "na", "n/a", "null", "none"}
+MAX_FRAME = 2**31 - 1  # frame numbers are whole numbers within ±MAX_FRAME (int32, as the trackers write)
+MAX_POSITION = 1e12  # px; |position| above this is refused (see the module docstring; messages say 1e12)
 
 
 class _Ctx:
@@ -62,7 +68,11 @@ def _numbers(ctx: _Ctx, col: str) -> np.ndarray:
     bad = (num.isna() & s.notna() & ~txt.str.lower().isin(_NAN_WORDS | {""})).to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
-        raise ctx.error(i, f"{ctx.names.get(col, col)} is not a number ({txt.iloc[i][:40]!r})",
+        value = txt.iloc[i][:40]
+        if re.fullmatch(r"[-+]?\d*,\d+", value):
+            raise ctx.error(i, f"{ctx.names.get(col, col)} is {value!r}, a number written with a decimal comma",
+                            "write decimals with a point (e.g. 45.03): export with an English number format")
+        raise ctx.error(i, f"{ctx.names.get(col, col)} is not a number ({value!r})",
                         "correct that value or delete the position (use '.' as the decimal separator)")
     return num.to_numpy(np.float64)
 
@@ -133,6 +143,17 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
     if bad.any():
         raise ctx.error(int(np.argmax(bad)), f"{names.get('frame', 'frame')} is {frame[np.argmax(bad)]}, "
                         "not a whole number", "frames must be integer frame numbers, not times")
+    if np.abs(frame).max() > MAX_FRAME:
+        i = int(np.argmax(np.abs(frame) > MAX_FRAME))
+        raise ctx.error(i, f"{names.get('frame', 'frame')} is {frame[i]:.6g}, beyond the largest frame number "
+                        f"andimamba accepts ({MAX_FRAME})", "check that this column holds frame numbers "
+                        "(not times or ids), or name the right one with " + opt("columns", {"frame": "..."}))
+    for col, v in (("x", x), ("y", y)):
+        if np.abs(v).max() * scale > MAX_POSITION:
+            i = int(np.argmax(np.abs(v) * scale > MAX_POSITION))
+            raise ctx.error(i, f"{names.get(col, col)} is {v[i]:.6g} ({v[i] * scale:.3g} px), beyond the "
+                            "±1e12 px andimamba can compute with", "check that this column holds "
+                            f"positions and that their unit is right ({opt('units')}, {opt('pixel_size')})")
     if "z" in raw.columns:
         z = pd.to_numeric(raw["z"], errors="coerce").to_numpy(np.float64)  # blank/odd z: ignored
         zf = z[np.isfinite(z)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+import shlex
 from os import PathLike
 from typing import Any, Iterator
 
@@ -50,7 +51,7 @@ def opt(name: str, value: Any = None) -> str:
             return flag
         if isinstance(value, dict):
             value = ",".join(f"{k}={v}" for k, v in value.items())
-        return f"{flag} {value}"
+        return f"{flag} {shlex.quote(str(value))}"  # pastes into a shell as is
     if value is None:
         return f"{name}=..."
     return f"{name}={value!r}"

@@ -40,7 +40,8 @@ class Tracks:
     source : str, optional
         File the tracks were read from.
     format : str, optional
-        Reader format name (``"andi"``, ``"trackpy"``, ``"trackmate_spots"``, ``"trackmate_xml"``,
+        Reader format name (``"andi"``, ``"tidy"`` (any recognised track table; ``"dataframe"`` for
+        :func:`~andimamba.io.tracks_from_dataframe`), ``"trackmate_spots"``, ``"trackmate_xml"``,
         ``"trackmate_tracks"``).
     pixel_size : float, optional
         µm per pixel, when known (needed only for K in µm²/s^α).
@@ -53,6 +54,12 @@ class Tracks:
         ``(track_id, n_frames)``.
     n_split : int
         Number of tracks of the file that were split at gaps in their frame numbers.
+    n_branched : int
+        Number of tracks of the file that branch (TrackMate split/merge events): cut into linear
+        pieces named ``"<id>.b<k>"``, or left out where the file mixes their branches (see
+        :mod:`andimamba.io.trackmate`).
+    n_unlinked_spots : int
+        Number of detections in the file that belong to no (visible) track; they are not analysed.
     """
 
     data: pd.DataFrame
@@ -64,6 +71,8 @@ class Tracks:
     fov: int | None = None
     skipped: list[tuple[str, int]] = field(default_factory=list)
     n_split: int = 0
+    n_branched: int = 0
+    n_unlinked_spots: int = 0
 
     def __post_init__(self) -> None:
         missing = [c for c in COLUMNS if c not in self.data.columns]
@@ -153,6 +162,10 @@ class Tracks:
         s += f", frame interval {self.frame_interval} s" if self.frame_interval else ", frame interval unknown"
         if self.n_split:
             s += f"; {self.n_split} track(s) split at gaps"
+        if self.n_branched:
+            s += f"; {self.n_branched} branched track(s) cut at splits/merges"
+        if self.n_unlinked_spots:
+            s += f"; {self.n_unlinked_spots} spot(s) in no track ignored"
         if self.skipped:
             s += f"; {len(self.skipped)} short track(s) skipped"
         return s
