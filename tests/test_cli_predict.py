@@ -245,3 +245,13 @@ def test_cli_ragged_row_is_refused_with_its_line(tmp_path, capsys):
     assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", "classical", "--no-progress"]) == 2
     _one_line_error(capsys, "t.csv", "line 32")
     assert not (tmp_path / "o").exists()
+
+
+def test_challenge_folder_with_a_gap_names_file_and_line(tmp_path, capsys):
+    exp = tmp_path / "f" / "track_2" / "exp_0"
+    exp.mkdir(parents=True)
+    (exp / "trajs_fov_0.csv").write_text("traj_idx,frame,x,y\n" + _walk_rows(30, 0) + _walk_rows(10, 1) + _walk_rows(20, 1, start=11))
+    out = tmp_path / "o"
+    assert main(["predict", str(tmp_path / "f"), "--out", str(out), "--model", "classical", "--no-progress"]) == 2
+    _one_line_error(capsys, "trajs_fov_0.csv", "line 42", "gap")
+    assert not out.exists()

@@ -77,3 +77,13 @@ def test_leftovers_of_killed_runs_are_cleaned_and_parked_run_restored(tmp_path):
     clean_leftovers(out)
     assert (out / "segments.csv").read_text() == "previous"
     assert not stage.exists() and not parked.exists() and live.exists()
+
+
+def test_result_has_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with staged_output(tmp_path / "res"):
+            pass
+    finally:
+        os.umask(old)
+    assert (tmp_path / "res").stat().st_mode & 0o777 == 0o755

@@ -100,7 +100,8 @@ def _bad_value(name: str, v: float) -> str:
 
 
 def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | None = None,
-                 loc: str = "line", scale: float = 1.0, min_length: int = 20, **meta) -> Tracks:
+                 loc: str = "line", scale: float = 1.0, min_length: int = 20, split_gaps: bool = True,
+                 **meta) -> Tracks:
     """Validate raw cells and return :class:`Tracks` (see the module docstring for the policy).
 
     Parameters
@@ -120,6 +121,9 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
         Factor taking the file's positions to pixels.
     min_length : int
         Shortest track kept, in frames.
+    split_gaps : bool
+        Split tracks at frame gaps (rule 5); False refuses a gap with an error naming its line
+        (AnDi-2 challenge files, whose submission format needs one position per frame).
     **meta
         Other :class:`Tracks` fields.
     """
@@ -179,6 +183,11 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
     ids = uniq[code]  # (n,) id per row
     gap = np.r_[False, same & (np.diff(frame) != 1)]  # (n,) first row after a gap
     n_split = 0
+    if gap.any() and not split_gaps:
+        i = int(np.argmax(gap))
+        raise ctx.error(int(order[i]), f"frame {frame[i - 1]} is followed by frame {frame[i]} (a gap)",
+                        "AnDi-2 challenge files hold one position per frame: fill the gap, or analyse the file "
+                        "on its own (not as part of a challenge folder), which splits tracks at gaps")
     if gap.any():
         split_tracks = np.unique(code[gap])
         n_split = len(split_tracks)

@@ -39,6 +39,12 @@ class OutputFolderError(ValueError):
     """The output folder cannot be used (exists as a file, not writable, not empty...)."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -140,6 +146,7 @@ def staged_output(target: str | Path, overwrite: bool = False, owned: Iterable[s
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.stage-{os.getpid()}-", dir=target.parent))
+        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp's 0700 would make the result private to its writer
     except OSError as exc:
         raise OutputFolderError(f"cannot create {target} ({exc.strerror}): choose another output folder ({opt('out')})") from None
     try:

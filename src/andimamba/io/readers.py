@@ -128,7 +128,7 @@ def _andi_numbers(path: Path) -> tuple[int | None, int | None]:
 
 
 def read_andi_csv(path, pixel_size: float | None = None, frame_interval: float | None = None,
-                  min_length: int = 20) -> Tracks:
+                  min_length: int = 20, split_gaps: bool = True) -> Tracks:
     """Read an AnDi-2 challenge ``trajs_fov_*.csv`` file (``traj_idx,frame,x,y``, pixels).
 
     Parameters
@@ -142,6 +142,8 @@ def read_andi_csv(path, pixel_size: float | None = None, frame_interval: float |
         Seconds per frame (metadata only).
     min_length : int
         Shortest track kept, in frames (challenge tracks have at least 20).
+    split_gaps : bool
+        Split tracks at frame gaps (default); False refuses a gap (challenge folders).
 
     Returns
     -------
@@ -150,7 +152,7 @@ def read_andi_csv(path, pixel_size: float | None = None, frame_interval: float |
     p = _text.check_file(path)
     raw = _text.read_cells(p, _ANDI_COLUMNS)
     exp, fov = _andi_numbers(p)
-    return build_tracks(raw, path=p, fmt="andi", names=_ANDI_COLUMNS, min_length=min_length, experiment=exp,
+    return build_tracks(raw, path=p, fmt="andi", names=_ANDI_COLUMNS, min_length=min_length, split_gaps=split_gaps, experiment=exp,
                         fov=fov, pixel_size=_text.check_positive("pixel_size", pixel_size),
                         frame_interval=_text.check_positive("frame_interval", frame_interval))
 
@@ -365,4 +367,4 @@ def read_andi_folder(path, min_length: int = 20) -> list[Tracks]:
     if not found:
         raise TrackFileError(root, "holds no exp_*/trajs_fov_*.csv files",
                              "give the AnDi-2 challenge folder (the one holding track_2/)")
-    return [read_andi_csv(f, min_length=min_length) for _, f in found]
+    return [read_andi_csv(f, min_length=min_length, split_gaps=False) for _, f in found]
