@@ -193,6 +193,9 @@ def test_xml_calibration_read_from_every_layout(tmp_path, layout):
     if layout == "v2.8":
         assert (tr.pixel_size, tr.frame_interval) == (0.107, DT)  # as the user typed them, not float32 noise
     np.testing.assert_allclose(_positions(tr, "4"), xy / 0.107, rtol=1e-9)
+    with pytest.raises(TrackFileError, match="contradicts the file"):  # one units policy: no silent override
+        read_trackmate_xml(p, min_length=5, units="px")
+    assert read_trackmate_xml(p, min_length=5, units="nm" if layout == "nm" else "um").pixel_size == pytest.approx(0.107)
 
 
 PLACEHOLDER = ('<ImageData filename="" folder="" width="0" height="0" nslices="0" nframes="0" pixelwidth="1.0" '

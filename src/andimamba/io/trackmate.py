@@ -110,6 +110,13 @@ def _interval_from_times(t: np.ndarray, frame: np.ndarray) -> float | None:
     return dt if dt > 0 else None
 
 
+def _check_agree(p: Path, unit: str | None, declared: str | None) -> None:
+    """A unit the user gives must agree with the one the file declares (one units policy for all readers)."""
+    if unit and declared and unit_of(unit) and unit_of(declared) and unit_of(unit) != unit_of(declared):
+        raise TrackFileError(p, f"{opt('units', unit)} contradicts the file, which declares its positions in {declared}",
+                             f"leave out {opt('units', unit)}: TrackMate files carry their own unit")
+
+
 def _resolve_space(p: Path, unit: str | None, declared: str | None, pixel_size: float | None,
                    file_pixel: float | None, missing: str) -> tuple[float, float | None]:
     """(scale to px, pixel size in µm) from the unit used, the file's pixel width and the user's value.
@@ -122,6 +129,7 @@ def _resolve_space(p: Path, unit: str | None, declared: str | None, pixel_size: 
         raise TrackFileError(p, "the file does not declare its spatial unit",
                              f"pass {opt('units', 'px')} or {opt('units', 'um')}")
     kind = unit_of(unit)  # None: unit_scale names the unknown unit
+    _check_agree(p, unit, declared)
     pixel_size = _text.check_positive("pixel_size", pixel_size)
     source = unit_of(declared) if declared else kind
     file_um = file_pixel * (1e-3 if source == "nm" else 1.0) if file_pixel and source in ("um", "nm") else None
@@ -223,6 +231,7 @@ def read_trackmate_spots(path, pixel_size: float | None = None, frame_interval: 
     raw = _text.read_cells(p, wanted, header_rows=n_head)
     unit_of = dict(zip(keys, unit_row))
     space = units or unit_of.get("POSITION_X", "")
+    _check_agree(p, units, unit_of.get("POSITION_X", ""))
     if not space:
         raise TrackFileError(p, "the file has no units row, so the unit of POSITION_X is unknown",
                              f"pass {opt('units', 'px')}, or {opt('units', 'um')} with {opt('pixel_size')}")
