@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
-    from .io.errors import spelling
+    from .options import spelling
 
     try:
         with spelling("cli"):
