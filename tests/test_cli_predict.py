@@ -92,7 +92,7 @@ def _walk_rows(n=25, tid=0, start=0):
         ("traj_idx,frame,x,y\n" + _walk_rows() + "0,25,inf,1.0\n", ["t.csv", "line 27"]),
         ("traj_idx,frame,x,y\n" + _walk_rows() + "0,24,1.0,1.0\n", ["t.csv", "duplicate"]),
         ("", ["t.csv", "empty"]),
-        ("traj_idx,frame,x,y\n" + _walk_rows(n=10), ["t.csv", "20"]),
+        ("traj_idx,frame,x,y\n" + _walk_rows(n=4), ["t.csv", "6"]),
     ],
     ids=["missing-column", "non-numeric", "nan", "inf", "duplicate-frame", "empty-file", "all-too-short"],
 )
@@ -111,11 +111,35 @@ def test_missing_column_with_explicit_format(tmp_path, capsys):
 
 
 def test_short_tracks_are_reported_and_skipped(tmp_path, capsys):
-    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30, 0) + _walk_rows(8, 1))
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30, 0) + _walk_rows(4, 1))
     out = tmp_path / "out"
     assert main(["predict", str(src), "--out", str(out), "--model", "classical", "--no-progress"]) == 0
     assert "skipped 1 track" in capsys.readouterr().err
-    assert "1,8" in (out / "skipped_tracks.csv").read_text()
+    assert "1,4" in (out / "skipped_tracks.csv").read_text()
+
+
+def test_short_tracks_get_the_short_regime(tiny_model, tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30, 0) + _walk_rows(12, 1) + _walk_rows(6, 2) + _walk_rows(5, 3))
+    out = tmp_path / "out"
+    assert main(["predict", str(src), "--out", str(out), "--model", str(tiny_model), "--no-progress"]) == 0
+    cap = capsys.readouterr()
+    assert "3 tracks (1 full with change points, 2 short)" in cap.out and "skipped 1 track" in cap.err
+    seg = pd.read_csv(out / "segments.csv")
+    short = seg[seg.regime == "short"]
+    assert sorted(short.track_id) == [1, 2] and (short.segment == 0).all() and set(seg[seg.track_id == 0].regime) == {"full"}
+    assert np.isfinite(short.alpha).all() and (short.K_px2_per_frame_alpha > 0).all()
+    fr = pd.read_csv(out / "frames.csv")
+    assert len(fr[fr.track_id == 1]) == 12 and fr.loc[fr.track_id == 1, "cp_prob"].isna().all()
+    assert json.loads((out / "run.json").read_text())["tracks_short"] == 2
+    assert (out / "track_2").exists() is False  # single file: no submission layout
+    out2 = tmp_path / "out2"
+    assert main(["predict", str(src), "--out", str(out2), "--model", "classical", "--min-length", "20", "--no-progress"]) == 0
+    assert set(pd.read_csv(out2 / "segments.csv").regime) == {"full"}
+    assert main(["predict", str(src), "--out", str(tmp_path / "o3"), "--model", "classical", "--min-length", "2", "--no-progress"]) == 2
 
 
 def test_wrong_format_and_unreadable_model(tmp_path, capsys, tiny_model):

@@ -14,6 +14,8 @@ import numpy as np
 
 from .batch import TrackBatch
 from .segments import SegmenterConfig, segment_batch
+from .short_tracks import SHORT_MAX_LENGTH
+from .sim.params import ALPHA_DIRECTED
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "bimamba"
@@ -53,10 +55,22 @@ class Predictor:
         Tracks longer than ``window`` frames are processed in overlapping windows of that length
         (half-overlap, outputs blended with triangular weights); None processes every track whole.
     batch_size : int
+    name : str
+        Label of the model in outputs.
+    loc_noise : float, optional
+        Localisation noise std per coordinate (px), when known: used by the short-track estimator.
+
+    Notes
+    -----
+    :meth:`predict` sends tracks of at most ``SHORT_MAX_LENGTH`` (19) frames to the short-track
+    estimator (:func:`andimamba.short_tracks.estimate_short`, one α and K per track, ``regime =
+    "short"``), and longer tracks to the model (change points and segments, ``regime = "full"``).
     """
 
-    def __init__(self, model=None, segmenter: SegmenterConfig | None = None, window: int | None = None, batch_size: int = 512, name: str = ""):
+    def __init__(self, model=None, segmenter: SegmenterConfig | None = None, window: int | None = None, batch_size: int = 512, name: str = "",
+                 loc_noise: float | None = None):
         self.model = model
+        self.loc_noise = loc_noise
         self.segmenter = segmenter or SegmenterConfig()
         self.window = window
         self.batch_size = int(batch_size)
@@ -142,10 +156,16 @@ class Predictor:
         from tqdm.auto import tqdm
 
         batch, ids = tracks.to_batch()
-        order = np.argsort(batch.lengths)  # similar lengths together: less padding
         results = [None] * len(ids)
+        short = np.flatnonzero(batch.lengths <= SHORT_MAX_LENGTH)
+        if short.size:
+            for i, r in zip(short, self.predict_short(batch.positions[short, :SHORT_MAX_LENGTH], batch.lengths[short],
+                                                      [ids[i] for i in short], tracks.first_frames[short])):
+                results[i] = r
+        full = np.flatnonzero(batch.lengths > SHORT_MAX_LENGTH)
+        order = full[np.argsort(batch.lengths[full])]  # similar lengths together: less padding
         bs = self.batch_size
-        for s in tqdm(range(0, len(ids), bs), disable=not progress, desc=desc, unit="batch"):
+        for s in tqdm(range(0, len(order), bs), disable=not progress, desc=desc, unit="batch"):
             rows = order[s : s + bs]
             l = int(batch.lengths[rows].max())
             res = self.predict_batch(batch.positions[rows, :l], batch.lengths[rows], [ids[i] for i in rows],
@@ -153,6 +173,27 @@ class Predictor:
             for i, r in zip(rows, res):
                 results[i] = r
         return results
+
+    def predict_short(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None) -> list:
+        """One segment per track (``regime = "short"``) for tracks of 3–40 frames.
+
+        α and K from :func:`andimamba.short_tracks.estimate_short`; the state is directed when
+        α ≥ 1.9 (the AnDi-2 label rule), immobile with α = K = 0 for a track that never moves,
+        else free (confinement cannot be told from so few frames).
+        """
+        from .io.results import SegmentResult
+        from .short_tracks import estimate_short
+
+        lengths = np.asarray(lengths, dtype=np.int64)
+        alpha, K = estimate_short(positions, lengths, sigma=self.loc_noise)
+        ids = [str(i) for i in range(len(lengths))] if ids is None else ids
+        first = np.zeros(len(lengths), np.int64) if first_frames is None else first_frames
+        out = []
+        for tid, T, a, k, f in zip(ids, lengths, alpha, K, first):
+            state = 0 if k <= 0 else (3 if a >= ALPHA_DIRECTED else 2)
+            a = 0.0 if state == 0 else float(a)
+            out.append(SegmentResult(tid, int(T), cps=[], alphas=[a], Ks=[float(k)], states=[state], first_frame=int(f), regime="short"))
+        return out
 
     def predict_batch(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, tta: bool = False):
         """Segments of every track of a padded batch (list of ``SegmentResult``)."""
@@ -164,10 +205,11 @@ class Predictor:
         return segment_batch(out, lengths, ids, first_frames, self.segmenter)
 
 
-def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None = 200, batch_size: int = 512) -> Predictor:
+def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None = 200, batch_size: int = 512,
+                   loc_noise: float | None = None) -> Predictor:
     """Load a shipped model by name, a trained run directory, or ``"classical"``."""
     if str(name_or_path) == "classical":
-        return Predictor(None, name="classical")
+        return Predictor(None, name="classical", loc_noise=loc_noise)
     from .checkpoint import load_model
 
     path = resolve_model_path(name_or_path)
@@ -183,4 +225,4 @@ def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu"
 
         d = json.loads(seg_file.read_text())
         seg = SegmenterConfig(**{k: d[k] for k in SegmenterConfig().to_dict() if k in d})
-    return Predictor(model, segmenter=seg, window=window, batch_size=batch_size, name=str(name_or_path))
+    return Predictor(model, segmenter=seg, window=window, batch_size=batch_size, name=str(name_or_path), loc_noise=loc_noise)

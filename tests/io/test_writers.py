@@ -128,7 +128,7 @@ def test_segments_csv(tmp_path):
     p = write_segments_csv(tmp_path / "seg.csv", results(), pixel_size=0.1, frame_interval=0.02)
     df = pd.read_csv(p)
     assert list(df.columns) == ["track_id", "segment", "start_frame", "end_frame", "n_frames", "alpha",
-                                "K_px2_per_frame_alpha", "K_um2_per_s_alpha", "state", "state_name"]
+                                "K_px2_per_frame_alpha", "K_um2_per_s_alpha", "state", "state_name", "regime"]
     first = df.iloc[:2]
     assert first.start_frame.tolist() == [10, 30] and first.end_frame.tolist() == [29, 59]
     assert first.n_frames.tolist() == [20, 30] and first.state_name.tolist() == ["confined", "free"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cli import UserError
+from ..short_tracks import SHORT_MAX_LENGTH, SHORT_MIN_LENGTH
 
 # what a predict run writes into --out (anything else there is the user's: --overwrite refuses to delete it)
 RUN_FILE = "run.json"
@@ -38,7 +39,12 @@ def register(sub) -> None:
     p.add_argument("--frame-interval", type=float, help="seconds per frame")
     p.add_argument("--units", choices=("px", "nm", "um"), help="units of x, y when the file does not say (default: the header's "
                    "unit, e.g. 'x [nm]', else the format's, else px); nm and um need --pixel-size")
-    p.add_argument("--min-length", type=int, default=20, help="shorter tracks are reported and skipped (default 20)")
+    p.add_argument("--min-length", type=int, default=SHORT_MIN_LENGTH, help=f"shorter tracks are reported and skipped (default "
+                   f"{SHORT_MIN_LENGTH}). Tracks of {SHORT_MIN_LENGTH}-{SHORT_MAX_LENGTH} frames get one alpha and K per track "
+                   f"(regime 'short', no change points; errors by length in docs/short_tracks.md); from 20 frames on, the "
+                   "network finds change points (regime 'full'). --min-length 20 analyses only the latter")
+    p.add_argument("--loc-noise", type=float, help="localisation precision (std per coordinate, in pixels) when known: "
+                   "sharpens the short-track estimates")
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/reflections of each track (8x slower)")
     p.add_argument("--specialise", action="store_true", help="per experiment (each exp_* of an AnDi-2 folder, or the whole "
                    "file): fine-tune a copy of the network on simulations matching the first pass's ensemble answer, then "
@@ -73,7 +79,10 @@ def check_args(args: argparse.Namespace) -> None:
     _positive("batch-size", args.batch_size, integer=True)
     _positive("threads", args.threads, integer=True, zero_ok=True)
     _positive("max-plots", args.max_plots, integer=True, zero_ok=True)
-    _positive("min-length", args.min_length, integer=True)
+    if args.min_length < 3:
+        raise UserError(f"--min-length {args.min_length}: must be at least 3 frames ({SHORT_MIN_LENGTH} or more is validated)")
+    if args.loc_noise is not None:
+        _positive("loc-noise", args.loc_noise)
     if args.window != 0 and args.window < 20:
         raise UserError(f"--window {args.window}: must be 0 (whole tracks) or at least 20 frames")
     if args.input.is_dir() and (args.format != "auto" or args.units is not None or args.columns is not None):
@@ -150,9 +159,12 @@ def _specialised(pred, groups, first, args, progress: bool) -> list:
         by_exp.setdefault(g.experiment, []).append(i)
     out = list(first)
     for e, idx in by_exp.items():
-        model = specialise(pred.model, [r for i in idx for r in first[i]], cfg, progress=progress,
-                           desc="specialise" + (f" exp {e}" if e is not None else ""))
-        second = Predictor(model, segmenter=pred.segmenter, window=pred.window, batch_size=pred.batch_size, name=pred.name)
+        full = [r for i in idx for r in first[i] if r.regime == "full"]  # short tracks say nothing of change points
+        if not full:
+            continue
+        model = specialise(pred.model, full, cfg, progress=progress, desc="specialise" + (f" exp {e}" if e is not None else ""))
+        second = Predictor(model, segmenter=pred.segmenter, window=pred.window, batch_size=pred.batch_size, name=pred.name,
+                           loc_noise=pred.loc_noise)
         for i in idx:
             out[i] = second.predict(groups[i], tta=args.tta, progress=False)
     return out
@@ -168,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     check_args(args)
     with staged_output(args.out, overwrite=args.overwrite, owned=OUTPUTS) as stage:  # --out checked before any work
         set_threads(args.threads or None)
-        pred = load_predictor(args.model, window=args.window or None, batch_size=args.batch_size)
+        pred = load_predictor(args.model, window=args.window or None, batch_size=args.batch_size, loc_noise=args.loc_noise)
         progress = not args.no_progress
         groups, andi = _read(args)  # errors here leave nothing behind
         px = args.pixel_size or groups[0].pixel_size
@@ -179,14 +191,19 @@ def run(args: argparse.Namespace) -> int:
             all_results = _specialised(pred, groups, all_results, args, progress)
         skipped = _write(stage, args, pred, groups, all_results, andi, px, dt)
         n_tracks = sum(len(r) for r in all_results)
+        n_short = sum(r.regime == "short" for res in all_results for r in res)
         n_seg = sum(len(r.alphas) for res in all_results for r in res)
         record = {"andimamba": __version__, "input": str(args.input), "model": pred.name, "tta": bool(args.tta),
                   "specialise": bool(args.specialise),
-                  "pixel_size_um": px, "frame_interval_s": dt, "tracks": n_tracks, "segments": n_seg,
+                  "pixel_size_um": px, "frame_interval_s": dt, "tracks": n_tracks, "tracks_full": n_tracks - n_short, "tracks_short": n_short, "segments": n_seg,
                   "skipped_short": len(skipped), "min_length": args.min_length, "argv": sys.argv[1:]}
         (stage / RUN_FILE).write_text(json.dumps(record, indent=1) + "\n")
     dt_s = time.perf_counter() - t0
-    print(f"{n_tracks} tracks, {n_seg} segments, model {pred.name}{' +TTA' if args.tta else ''}{' +specialised' if args.specialise else ''}: wrote {args.out} in {dt_s:.1f} s")
+    regimes = f" ({n_tracks - n_short} full with change points, {n_short} short)" if n_short else ""
+    print(f"{n_tracks} tracks{regimes}, {n_seg} segments, model {pred.name}{' +TTA' if args.tta else ''}{' +specialised' if args.specialise else ''}: wrote {args.out} in {dt_s:.1f} s")
+    if args.min_length < SHORT_MIN_LENGTH and n_short:
+        print(f"warning: tracks of {args.min_length}-{SHORT_MIN_LENGTH - 1} frames are below the validated minimum of {SHORT_MIN_LENGTH} "
+              "(docs/short_tracks.md gives the error by length)", file=sys.stderr)
     if skipped:
         print(f"skipped {len(skipped)} track(s) shorter than {args.min_length} frames (listed in {args.out / 'skipped_tracks.csv'})", file=sys.stderr)
     return 0

@@ -26,6 +26,7 @@ from .tracks import Tracks
 STATE_NAMES = {0: "immobile", 1: "confined", 2: "free", 3: "directed"}
 K_PX = "K_px2_per_frame_alpha"
 K_UM = "K_um2_per_s_alpha"
+REGIMES = ("full", "short")
 
 
 def k_physical(K_px, alpha, pixel_size_um: float, frame_interval_s: float):
@@ -78,6 +79,10 @@ class SegmentResult:
         Per-frame model outputs (α, K in px²/frame^α, change-point probability).
     state_frame : ndarray, shape (T,), int, optional
         Per-frame state code.
+    regime : {"full", "short"}
+        ``"full"``: change points and segments from the per-frame model outputs (tracks of at least
+        20 frames); ``"short"``: one α and K for the whole track from the short-track estimator
+        (:mod:`andimamba.short_tracks`, 6–19 frames), no change points.
     """
 
     track_id: str
@@ -91,6 +96,7 @@ class SegmentResult:
     K_frame: np.ndarray | None = None
     state_frame: np.ndarray | None = None
     cp_prob: np.ndarray | None = None
+    regime: str = "full"
 
     def __post_init__(self) -> None:
         self.track_id = str(self.track_id)
@@ -103,6 +109,10 @@ class SegmentResult:
         where = f"SegmentResult of track {self.track_id}"
         if self.T < 1:
             raise ValueError(f"{where}: T must be >= 1, got {self.T}")
+        if self.regime not in REGIMES:
+            raise ValueError(f"{where}: regime must be one of {', '.join(REGIMES)}, got {self.regime!r}")
+        if self.regime == "short" and len(self.cps):
+            raise ValueError(f"{where}: a short-regime track has no change points")
         if not (len(self.alphas) == len(self.Ks) == len(self.states) == n):
             raise ValueError(f"{where}: {len(self.cps)} change points need {n} alphas, Ks and states, got "
                              f"{len(self.alphas)}, {len(self.Ks)}, {len(self.states)}")
@@ -157,20 +167,21 @@ def segments_table(results: Iterable[SegmentResult], pixel_size: float | None = 
 
     Columns: ``track_id, segment`` (0-based), ``start_frame, end_frame`` (absolute, inclusive),
     ``n_frames, alpha, K_px2_per_frame_alpha``, ``K_um2_per_s_alpha`` (only when both
-    ``pixel_size`` (µm/px) and ``frame_interval`` (s) are given), ``state, state_name``.
+    ``pixel_size`` (µm/px) and ``frame_interval`` (s) are given), ``state, state_name``, ``regime``
+    (``full``, or ``short`` for the per-track estimate of a 6–19-frame track).
     """
     rows = []
     for r in results:
         for i, (a, b) in enumerate(r.bounds()):
             rows.append((r.track_id, i, r.first_frame + a, r.first_frame + b - 1, b - a,
-                         r.alphas[i], r.Ks[i], int(r.states[i])))
+                         r.alphas[i], r.Ks[i], int(r.states[i]), r.regime))
     df = pd.DataFrame(rows, columns=["track_id", "segment", "start_frame", "end_frame", "n_frames",
-                                     "alpha", K_PX, "state"])
+                                     "alpha", K_PX, "state", "regime"])
     df = df.astype({"segment": "int64", "start_frame": "int64", "end_frame": "int64", "n_frames": "int64",
                     "alpha": "float64", K_PX: "float64", "state": "int64"})
     if _both(pixel_size, frame_interval):
         df.insert(df.columns.get_loc(K_PX) + 1, K_UM, k_physical(df[K_PX], df["alpha"], pixel_size, frame_interval))
-    df["state_name"] = df["state"].map(STATE_NAMES).fillna("unknown")
+    df.insert(df.columns.get_loc("state") + 1, "state_name", df["state"].map(STATE_NAMES).fillna("unknown"))
     return df
 
 

@@ -31,7 +31,7 @@ from .results import K_PX, SegmentResult, frames_table, segments_table
 from .tracks import Tracks
 
 _INT_ID = re.compile(r"-?\d+")
-SEGMENT_COLUMNS = ("track_id", "segment", "start_frame", "end_frame", "n_frames", "alpha", K_PX, "state", "state_name")
+SEGMENT_COLUMNS = ("track_id", "segment", "start_frame", "end_frame", "n_frames", "alpha", K_PX, "state", "state_name", "regime")
 FRAME_COLUMNS = ("track_id", "frame", "alpha", K_PX, "state", "cp_prob")
 
 
