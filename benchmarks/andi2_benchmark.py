@@ -1,73 +1,116 @@
-"""AnDi-2-benchmark-style evaluation: nine experiments x 30 FOVs, scored with the official metrics.
+"""AnDi-2 benchmark evaluation: the organisers' nine benchmark experiments x 30 FOVs, scored with the official metrics.
 
 Builds (with our simulator, and with andi-datasets' generator when the extra is installed and
-``--andi-fovs`` > 0) a challenge-style reference set modelled on the AnDi-2 benchmark, runs
-``andimamba predict`` logic with each model, and prints the five single-trajectory metrics (JSC
-next to every CP RMSE) per experiment and overall, plus the ensemble distances.
+``--andi-fovs`` > 0) the reference set of the published AnDi-2 benchmark (``--recipe published``,
+the default: parameters of andi-datasets' tutorial ``challenge_two_benchmark.ipynb``, see
+``andi2_recipe.py``) or our earlier nine hand-made experiments (``--recipe legacy``), runs
+``andimamba predict`` with each model, and prints the five single-trajectory metrics (JSC next to
+every CP RMSE) per experiment and overall, plus the ensemble distances.
 
-Usage: ``python benchmarks/andi2_benchmark.py --out /tmp/andi2bench [--models bimamba bilstm classical] [--andi-fovs 5]``
+Reference folders are built experiment by experiment (andi-datasets' FOVs one by one, each kept
+as soon as it is made: an interrupted build resumes where it stopped) and carry ``benchmark.json`` (recipe, FOVs, seed, generator); a folder built with other
+settings is refused rather than mixed. ``--build-only`` builds them and stops (then
+``benchmark_stats.py`` describes them).
+
+Usage: ``python benchmarks/andi2_benchmark.py --out /tmp/andi2bench [--recipe published|legacy] [--models bimamba bilstm classical] [--andi-fovs 5]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from andimamba.sim.experiment import simulate_experiment
-from andimamba.sim.layout import write_experiment
-from andimamba.sim.params import CHALLENGE_L, ExperimentParams
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from andi2_recipe import RECIPES  # noqa: E402
+
+from andimamba.sim.experiment import simulate_experiment  # noqa: E402
+from andimamba.sim.layout import write_experiment  # noqa: E402
 
 SEED = 2024
 
 
-def experiments() -> list[tuple[str, ExperimentParams]]:
-    """The nine experiments (description, parameters)."""
-    L = CHALLENGE_L
-    v = 0.01  # α variance; K variances are 1 % of the mean
-    two = lambda a1, k1, a2, k2: dict(alphas=[[a1, v], [a2, v]], Ks=[[k1, 0.01 * k1], [k2, 0.01 * k2]])  # noqa: E731
-    return [
-        ("3-state multi-state, alpha = K in {0.15, 0.55, 0.95}",
-         ExperimentParams(model="multi_state", alphas=[[0.15, v], [0.55, v], [0.95, v]], Ks=[[0.15, 0.0015], [0.55, 0.0055], [0.95, 0.0095]],
-                          M=[[0.98, 0.01, 0.01], [0.01, 0.98, 0.01], [0.01, 0.01, 0.98]], L=L)),
-        ("dense dimerization, very slow dimer", ExperimentParams(model="dimerization", **two(1.0, 1.0, 0.8, 0.005), N=250, r=0.6, Pu=0.01, Pb=1.0, L=L)),
-        ("quenched traps, long residence", ExperimentParams(model="immobile_traps", alphas=[[0.9, v]], Ks=[[1.0, 0.01]], Nt=300, r=0.5, Pu=0.002, Pb=1.0, L=L)),
-        ("transient confinement, small compartments, alpha 0.2 inside", ExperimentParams(model="confinement", **two(1.0, 1.0, 0.2, 0.1), r=2.5, Nc=60, trans=0.1, L=L)),
-        ("dense dimerization sharing those two states", ExperimentParams(model="dimerization", **two(1.0, 1.0, 0.2, 0.1), N=250, r=0.6, Pu=0.01, Pb=1.0, L=L)),
-        ("dimerization, (0.7, 0.1)/(1.2, 1.0)", ExperimentParams(model="dimerization", **two(1.2, 1.0, 0.7, 0.1), N=150, r=0.6, Pu=0.01, Pb=1.0, L=L)),
-        ("multi-state, (0.7, 0.1)/(1.2, 1.0)", ExperimentParams(model="multi_state", **two(1.2, 1.0, 0.7, 0.1), M=[[0.99, 0.01], [0.01, 0.99]], L=L)),
-        ("single state, broad alpha and K", ExperimentParams(model="single_state", alphas=[[1.0, 0.2]], Ks=[[1.0, 0.5]], L=L)),
-        ("fast trapping, superdiffusive free state alpha 1.99", ExperimentParams(model="immobile_traps", alphas=[[1.99, 0.0001]], Ks=[[1.0, 0.01]], Nt=300, r=0.5, Pu=0.1, Pb=1.0, L=L)),
-    ]
+def experiments(recipe: str = "published"):
+    """The nine experiments (description, parameters) of ``recipe``."""
+    return RECIPES[recipe]()
 
 
-def build_reference(root: Path, n_fovs: int, generator: str) -> None:
-    for e, (_, p) in enumerate(experiments()):
+def _marker(ref: Path, recipe: str, n_fovs: int, generator: str) -> None:
+    """Write, or check against, the settings a reference folder was built with."""
+    want = {"recipe": recipe, "fovs_per_experiment": int(n_fovs), "generator": generator, "seed": SEED}
+    f = ref / "benchmark.json"
+    if f.exists():
+        have = json.loads(f.read_text())
+        if have != want:
+            raise SystemExit(f"{ref} was built with {have}, not {want}: pass another --out (or delete {ref})")
+    elif ref.exists() and any(ref.iterdir()):
+        raise SystemExit(f"{ref} exists but has no benchmark.json (built by an older version of this script): pass another --out (or delete {ref})")
+    else:
+        ref.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(want, indent=1) + "\n")
+
+
+def andi_fovs(part: Path, p, n_fovs: int, seed: int):
+    """andi-datasets' FOVs of one experiment, one generator call per FOV (seeded ``seed·1000 + j``),
+    each kept in ``part`` as soon as it is made: andi's generator is slow (minutes per FOV for the
+    dense dimerization experiments), so an interrupted build resumes at the next FOV."""
+    import pickle
+
+    from andimamba.sim.reference import andi_challenge_fovs
+
+    part.mkdir(parents=True, exist_ok=True)
+    fovs, ens = [], []
+    for j in range(n_fovs):
+        f = part / f"fov_{j}.pkl"
+        if not f.exists():
+            fj, _, ej = andi_challenge_fovs(p, 1, seed=seed * 1000 + j)
+            tmp = f.with_suffix(".tmp")
+            tmp.write_bytes(pickle.dumps((fj[0], ej[0])))
+            tmp.rename(f)
+        fov, en = pickle.loads(f.read_bytes())
+        fovs.append(fov)
+        ens.append(en)
+    return fovs, np.stack(ens)
+
+
+def build_reference(root: Path, n_fovs: int, generator: str, recipe: str = "published") -> int:
+    """Build the missing experiments of a reference folder; returns how many were built."""
+    built = 0
+    for e, (_, p) in enumerate(experiments(recipe)):
+        if (root / "track_2" / f"exp_{e}" / "params.json").exists():
+            continue
+        t = time.perf_counter()
         if generator == "ours":
             _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=SEED + e, progress=False)
+            write_experiment(root, e, p, fovs, overwrite=True)
         else:
-            from andimamba.sim.reference import andi_challenge_fovs
-
-            fovs, _, ens = andi_challenge_fovs(p, n_fovs, seed=SEED + e)
+            fovs, ens = andi_fovs(root / ".partial" / f"exp_{e}", p, n_fovs, SEED + e)
             mat = ens[0].copy()  # (5, k); weights: andi's per-FOV counts summed and normalised
             mat[-1] = 1.0 if mat.shape[1] == 1 else ens[:, -1].sum(0) / ens[:, -1].sum()
             write_experiment(root, e, p, fovs, overwrite=True, ensemble=mat)
-            continue
-        write_experiment(root, e, p, fovs, overwrite=True)
+            shutil.rmtree(root / ".partial" / f"exp_{e}")
+        built += 1
+        print(f"  exp_{e} ({generator}): {sum(len(f.tracks) for f in fovs)} tracks in {time.perf_counter() - t:.0f} s", flush=True)
+    if (root / ".partial").is_dir() and not any((root / ".partial").iterdir()):
+        (root / ".partial").rmdir()
+    return built
 
 
-def run_model(model: str, ref: Path, out: Path, tta: bool) -> float:
+def run_model(model: str, ref: Path, out: Path, tta: bool, threads: int = 0) -> float:
     from andimamba.cli import main
 
     if out.exists():
         shutil.rmtree(out)
     t = time.perf_counter()
-    args = ["predict", str(ref), "--out", str(out), "--model", model, "--no-progress"] + (["--tta"] if tta else [])
+    args = ["predict", str(ref), "--out", str(out), "--model", model, "--no-progress", "--no-frames", "--threads", str(threads)]
+    args += ["--tta"] if tta else []
     assert main(args) == 0
     return time.perf_counter() - t
 
@@ -92,30 +135,38 @@ def table(name: str, per_exp, overall, ens, descs) -> str:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("/tmp/andi2bench"))
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="published",
+                    help="published: the organisers' AnDi-2 benchmark experiments (default); legacy: our earlier nine")
     ap.add_argument("--fovs", type=int, default=30)
     ap.add_argument("--andi-fovs", type=int, default=0, help="FOVs per experiment generated with andi-datasets (0: skip)")
     ap.add_argument("--models", nargs="+", default=["bimamba", "bilstm", "classical"])
     ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--threads", type=int, default=0, help="threads for predict (0: its default, the idle cores)")
     ap.add_argument("--rescore", action="store_true", help="score existing prediction folders without predicting again")
+    ap.add_argument("--build-only", action="store_true", help="build the reference folders and stop")
     ap.add_argument("--sets", nargs="+", default=["ours", "andi"], help="which reference sets to evaluate")
     a = ap.parse_args()
     import torch
 
-    print(f"machine: {platform.machine()} {platform.processor()} | cpus {os.cpu_count()} | torch {torch.__version__}")
-    descs = [d for d, _ in experiments()]
+    from benchmark_stats import _cpu
+
+    print(f"machine: {platform.machine()} {_cpu()} | cpus {os.cpu_count()} | torch {torch.__version__} | recipe {a.recipe}")
+    descs = [d for d, _ in experiments(a.recipe)]
     sets = [("ours", a.fovs)] + ([("andi", a.andi_fovs)] if a.andi_fovs > 0 else [])
     sets = [s for s in sets if s[0] in a.sets]
     for gen, nf in sets:
         ref = a.out / f"ref_{gen}"
-        if not ref.exists():
-            t = time.perf_counter()
-            build_reference(ref, nf, gen)
+        _marker(ref, a.recipe, nf, gen)
+        t = time.perf_counter()
+        if build_reference(ref, nf, gen, a.recipe):
             print(f"reference set ({gen} generator, {nf} FOVs/experiment) built in {time.perf_counter() - t:.0f} s")
+        if a.build_only:
+            continue
         for m in a.models:
             pred = a.out / f"pred_{gen}_{m}"
-            secs = float("nan") if a.rescore and pred.exists() else run_model(m, ref, pred, a.tta)
+            secs = float("nan") if a.rescore and pred.exists() else run_model(m, ref, pred, a.tta, a.threads)
             per_exp, overall, ens = score(pred, ref)
             print(table(f"{m} on the {gen}-generated set ({overall['n_tracks']} tracks, predicted in {secs:.0f} s)", per_exp, overall, ens, descs), flush=True)
 
