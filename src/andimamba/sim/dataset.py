@@ -59,7 +59,58 @@ def broad_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: 
     return ExperimentParams(**kw)
 
 
-PRIORS = {"challenge": challenge_params, "broad": broad_params}
+def wide_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
+    """A wider prior than ``broad``, spanning the parameter families of the organisers' AnDi-2 benchmark.
+
+    Compared to :func:`broad_params`: α up to 1.999 (superdiffusion labelled directed), per-particle
+    spreads from none to very broad (α variance up to 1, K relative variance up to 10), frequent
+    switching (multi-state persistence 0.8–0.995, 2 or 3 states with possibly close K), fast
+    (un)binding (Pu up to 0.3, Pb 0.5–1), dense dimerization (up to 800 particles per box), dense
+    traps and small or many compartments.
+    """
+    def alpha_mean():
+        return float(rng.uniform(0.05, 1.999))
+
+    def K_mean(lo=-2.5, hi=0.7):
+        return float(10 ** rng.uniform(lo, hi))
+
+    var_a = float(rng.choice([1e-4, 0.01, 0.05, 0.2, 1.0], p=[0.2, 0.35, 0.2, 0.15, 0.1]))
+    rel_k = float(rng.choice([1e-3, 0.01, 0.1, 1.0, 10.0], p=[0.2, 0.35, 0.25, 0.1, 0.1]))
+    if model in ("single_state", "immobile_traps"):
+        a, k = alpha_mean(), K_mean(-1.5, 0.7)
+        kw = dict(alphas=[[a, var_a]], Ks=[[k, rel_k * k]])
+    else:
+        n = int(rng.choice([2, 3])) if model == "multi_state" else 2
+        a = [alpha_mean() for _ in range(n)]
+        k = [K_mean(-1.5, 0.7)] + [K_mean() for _ in range(n - 1)]
+        if model == "confinement":
+            k[1] = min(k[1], k[0] * 0.5)
+            a[1] = min(a[1], a[0])
+        kw = dict(alphas=[[x, var_a] for x in a], Ks=[[x, rel_k * x] for x in k])
+    kw.update(model=model, N=N, T=T, L=CHALLENGE_L)
+    if model == "multi_state":
+        n = len(kw["alphas"])
+        stay = rng.uniform(0.8, 0.995, n)
+        M = rng.dirichlet(np.ones(n - 1), size=n) if n > 2 else np.ones((n, 1))  # (n, n-1) split of the leaving mass
+        full = np.zeros((n, n))
+        for i in range(n):
+            full[i, [j for j in range(n) if j != i]] = (1 - stay[i]) * M[i]
+            full[i, i] = stay[i]
+        kw["M"] = full
+        kw["N"] = int(rng.integers(50, 120))
+    elif model == "immobile_traps":
+        kw.update(Pu=float(10 ** rng.uniform(-2.5, -0.5)), Pb=float(rng.uniform(0.5, 1)), Nt=int(rng.integers(100, 1000)),
+                  r=float(rng.uniform(0.3, 1.5)), N=int(rng.integers(50, 120)))
+    elif model == "dimerization":
+        kw.update(N=int(rng.integers(50, 800)), Pu=float(10 ** rng.uniform(-2.5, -0.7)), Pb=float(rng.uniform(0.5, 1)),
+                  r=float(rng.uniform(0.3, 1.2)))
+    elif model == "confinement":
+        kw.update(r=float(rng.uniform(1.5, 8.0)), Nc=int(rng.integers(20, 150)), trans=float(rng.uniform(0.02, 0.3)),
+                  N=int(rng.integers(50, 120)))
+    return ExperimentParams(**kw)
+
+
+PRIORS = {"challenge": challenge_params, "broad": broad_params, "wide": wide_params}
 
 
 class TrainingStream:
@@ -72,7 +123,7 @@ class TrainingStream:
     seed : int or numpy.random.SeedSequence
     models : sequence of str
         Models to mix (uniformly, one model per simulation call).
-    prior : {"broad", "challenge"}
+    prior : {"broad", "challenge", "wide"}
     boxes_per_call : int
         Boxes simulated together (one experiment's parameters each).
     pad_to : int
