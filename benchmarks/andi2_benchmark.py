@@ -165,7 +165,7 @@ def main():
         if a.build_only:
             continue
         for m in a.models:
-            pred = a.out / f"pred_{gen}_{m}"
+            pred = a.out / f"pred_{gen}_{Path(m).name}"  # a run folder is named by its last part
             secs = float("nan") if a.rescore and pred.exists() else run_model(m, ref, pred, a.tta, a.threads)
             per_exp, overall, ens = score(pred, ref)
             print(table(f"{m} on the {gen}-generated set ({overall['n_tracks']} tracks, predicted in {secs:.0f} s)", per_exp, overall, ens, descs), flush=True)
