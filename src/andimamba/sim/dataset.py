@@ -20,27 +20,38 @@ from .models import simulate
 from .params import CHALLENGE_L, CHALLENGE_N, MODELS, ExperimentParams, challenge_params
 
 
-def broad_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
-    """A wide prior over experiments, a superset of the challenge's and the benchmark's settings."""
+def _state_distributions(model: str, rng: np.random.Generator, alpha_max: float, var_a, rel_k, n_states) -> dict:
+    """Per-state ``alphas`` and ``Ks`` ([mean, variance] pairs) of a prior draw.
+
+    α means are uniform on [0.05, ``alpha_max``], K means log-uniform (the first state on
+    [10^-1.5, 10^0.7], others on [10^-2.5, 10^0.7]); ``var_a`` and ``rel_k`` are (choices, probabilities)
+    of the α variance and of K's variance relative to its mean; ``n_states`` the choices of the number
+    of multi-state states. The confined state is slower and less diffusive, as in the challenge.
+    """
     def alpha_mean():
-        return float(rng.uniform(0.05, 1.95))
+        return float(rng.uniform(0.05, alpha_max))
 
     def K_mean(lo=-2.5, hi=0.7):
         return float(10 ** rng.uniform(lo, hi))
 
-    var_a = float(rng.choice([1e-4, 0.01, 0.05]))
-    rel_k = float(rng.choice([1e-3, 0.01, 0.1]))
+    va = float(rng.choice(var_a[0], p=var_a[1]))
+    rk = float(rng.choice(rel_k[0], p=rel_k[1]))
     if model in ("single_state", "immobile_traps"):
         a, k = alpha_mean(), K_mean(-1.5, 0.7)
-        kw = dict(alphas=[[a, var_a]], Ks=[[k, (rel_k * k)]])
-    else:
-        n = int(rng.choice([2, 2, 3])) if model == "multi_state" else 2
-        a = [alpha_mean() for _ in range(n)]
-        k = [K_mean(-1.5, 0.7)] + [K_mean() for _ in range(n - 1)]
-        if model == "confinement":  # confined state slower and less diffusive, as in the challenge
-            k[1] = min(k[1], k[0] * 0.5)
-            a[1] = min(a[1], a[0])
-        kw = dict(alphas=[[x, var_a] for x in a], Ks=[[x, rel_k * x] for x in k])
+        return dict(alphas=[[a, va]], Ks=[[k, rk * k]])
+    n = int(rng.choice(n_states)) if model == "multi_state" else 2
+    a = [alpha_mean() for _ in range(n)]
+    k = [K_mean(-1.5, 0.7)] + [K_mean() for _ in range(n - 1)]
+    if model == "confinement":
+        k[1] = min(k[1], k[0] * 0.5)
+        a[1] = min(a[1], a[0])
+    return dict(alphas=[[x, va] for x in a], Ks=[[x, rk * x] for x in k])
+
+
+def broad_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
+    """A wide prior over experiments, a superset of the challenge's and the benchmark's settings."""
+    kw = _state_distributions(model, rng, alpha_max=1.95, var_a=([1e-4, 0.01, 0.05], None), rel_k=([1e-3, 0.01, 0.1], None),
+                              n_states=[2, 2, 3])
     kw.update(model=model, N=N, T=T, L=CHALLENGE_L)
     if model == "multi_state":
         n = len(kw["alphas"])
@@ -68,25 +79,8 @@ def wide_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: i
     (un)binding (Pu up to 0.3, Pb 0.5–1), dense dimerization (up to 800 particles per box), dense
     traps and small or many compartments.
     """
-    def alpha_mean():
-        return float(rng.uniform(0.05, 1.999))
-
-    def K_mean(lo=-2.5, hi=0.7):
-        return float(10 ** rng.uniform(lo, hi))
-
-    var_a = float(rng.choice([1e-4, 0.01, 0.05, 0.2, 1.0], p=[0.2, 0.35, 0.2, 0.15, 0.1]))
-    rel_k = float(rng.choice([1e-3, 0.01, 0.1, 1.0, 10.0], p=[0.2, 0.35, 0.25, 0.1, 0.1]))
-    if model in ("single_state", "immobile_traps"):
-        a, k = alpha_mean(), K_mean(-1.5, 0.7)
-        kw = dict(alphas=[[a, var_a]], Ks=[[k, rel_k * k]])
-    else:
-        n = int(rng.choice([2, 3])) if model == "multi_state" else 2
-        a = [alpha_mean() for _ in range(n)]
-        k = [K_mean(-1.5, 0.7)] + [K_mean() for _ in range(n - 1)]
-        if model == "confinement":
-            k[1] = min(k[1], k[0] * 0.5)
-            a[1] = min(a[1], a[0])
-        kw = dict(alphas=[[x, var_a] for x in a], Ks=[[x, rel_k * x] for x in k])
+    kw = _state_distributions(model, rng, alpha_max=1.999, var_a=([1e-4, 0.01, 0.05, 0.2, 1.0], [0.2, 0.35, 0.2, 0.15, 0.1]),
+                              rel_k=([1e-3, 0.01, 0.1, 1.0, 10.0], [0.2, 0.35, 0.25, 0.1, 0.1]), n_states=[2, 3])
     kw.update(model=model, N=N, T=T, L=CHALLENGE_L)
     if model == "multi_state":
         n = len(kw["alphas"])
