@@ -279,3 +279,36 @@ def test_challenge_folder_with_a_gap_names_file_and_line(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "f"), "--out", str(out), "--model", "classical", "--no-progress"]) == 2
     _one_line_error(capsys, "trajs_fov_0.csv", "line 42", "gap")
     assert not out.exists()
+
+
+def test_sigkill_during_overwrite_leaves_a_whole_run(andi_dir, tmp_path):
+    """A predict killed at any moment leaves the previous run or the new one, never a mix; the next run cleans up."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "o"
+    src = str(andi_dir)
+    assert main(["predict", src, "--out", str(out), "--model", "classical", "--no-progress", "--plots", "--max-plots", "2"]) == 0
+    old = json.loads((out / "run.json").read_text())
+    cmd = [sys.executable, "-m", "andimamba.cli", "predict", src, "--out", str(out), "--model", "classical", "--no-progress",
+           "--overwrite", "--min-length", "20"]
+    for delay in (0.5, 2.0, 3.5, 5.0):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if not out.exists():  # killed between the two renames: the next run puts the previous one back
+            from andimamba.io.outdir import clean_leftovers
+
+            clean_leftovers(out)
+        run = json.loads((out / "run.json").read_text())
+        assert run["min_length"] in (old["min_length"], 20)
+        names = {q.name for q in out.iterdir()}
+        assert {"segments.csv", "frames.csv", "track_2", "run.json"} <= names
+        assert ("plots" in names) == (run["min_length"] == old["min_length"])  # the old run had plots, the new one not
+        assert all(f.stat().st_size > 0 for f in out.rglob("*") if f.is_file())
+    assert main(["predict", src, "--out", str(out), "--model", "classical", "--no-progress", "--overwrite"]) == 0
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["o"]  # leftovers of the killed runs removed
