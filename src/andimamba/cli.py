@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("simulate", "make_shards", "train", "plot_curves", "predict", "score", "tune_segmenter")
+COMMANDS = ("simulate", "make_shards", "train", "plot_curves", "predict", "score", "tune_segmenter", "export_onnx")
 
 
 class UserError(Exception):

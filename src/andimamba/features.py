@@ -123,7 +123,8 @@ def compute_features(
     lengths = torch.as_tensor(lengths, dtype=torch.long, device=pos.device)  # (b,)
     if lengths.shape != (b,):
         raise ValueError(f"lengths must have shape ({b},), got {tuple(lengths.shape)}")
-    if b and (int(lengths.min()) < 0 or int(lengths.max()) > l):
+    # the check reads tensor values, which torch.export cannot trace: exported graphs clip lengths themselves
+    if b and not torch.compiler.is_exporting() and (int(lengths.min()) < 0 or int(lengths.max()) > l):
         raise ValueError(f"track lengths must lie in [0, {l}] (the padded length)")
     mask = length_mask(lengths, l)  # (b, l)
     step_ok = mask.clone()

@@ -58,7 +58,8 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     lengths = _as_lengths(lengths, x.device)
     if lengths.shape != (b,):
         raise ValueError(f"lengths must have shape ({b},), got {tuple(lengths.shape)}")
-    if b and (int(lengths.max()) > l or int(lengths.min()) < 0):
+    # the check reads tensor values, which torch.export cannot trace: exported graphs skip it
+    if b and not torch.compiler.is_exporting() and (int(lengths.max()) > l or int(lengths.min()) < 0):
         raise ValueError(f"lengths must lie in [0, {l}] (the padded length), got {lengths.tolist()}")
     t = torch.arange(l, device=x.device)[None, :]  # (1, l)
     idx = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # (b, l)

@@ -17,7 +17,8 @@ The recurrence, per channel d and state n (as ``selective_scan_ref`` of the refe
 A is discretised by zero-order hold (exp(ΔA): the exact decay over a step of length Δ) and B by Euler (ΔB
 instead of the ZOH (exp(ΔA) - 1)/A · B): the paper's simplification, which the reference code uses too.
 
-Three implementations, which agree to float32 rounding in outputs and gradients (tests/nn/test_scan.py):
+Three implementations, which agree to float32 rounding in outputs and gradients (tests/nn/test_scan.py),
+and a wrapper for export:
 
 ``reference``
     A Python loop over l in PyTorch; short and obviously correct; autograd by PyTorch. For tests.
@@ -28,6 +29,10 @@ Three implementations, which agree to float32 rounding in outputs and gradients 
     Pure PyTorch; splits l into chunks and scans each chunk in log2(chunk) parallel doubling steps
     (Hillis–Steele over the associative pair (exp(ΔA), ΔBu)), carrying h across chunks. Materialises
     (b, chunk, d, n) tensors per chunk. The GPU path; runs on CPU too.
+
+``export``
+    The same computation behind one custom operator (:mod:`andimamba.nn.scan_export`, imported lazily), so that
+    ``torch.export`` sees one node that :mod:`andimamba.export.onnx_ops` turns into an ONNX ``Scan``. No autograd.
 
 Per-channel decay: when A has shape (d,) it is broadcast over the n states (Mamba-2-style scalar decay per
 channel), which needs one exp per (b, t, d) instead of per (b, t, d, n).
@@ -48,7 +53,7 @@ from torch import Tensor
 
 __all__ = ["selective_scan", "scan_reference", "scan_fused", "scan_chunked", "fused_available"]
 
-IMPLS = ("reference", "fused", "chunked", "auto")
+IMPLS = ("reference", "fused", "chunked", "auto", "export")
 
 
 def _check(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor | None) -> None:
@@ -187,8 +192,9 @@ def selective_scan(
         Input-dependent projections, shape (b, l, n).
     D : Tensor, optional
         Skip weights, shape (d,).
-    impl : {"auto", "reference", "fused", "chunked"}
-        "auto" picks "fused" for CPU tensors (the reference if numba is missing) and "chunked" otherwise.
+    impl : {"auto", "reference", "fused", "chunked", "export"}
+        "auto" picks "fused" for CPU tensors (the reference if numba is missing) and "chunked" otherwise;
+        "export" runs "auto" behind one custom operator, for ``torch.export`` (no gradients).
 
     Returns
     -------
@@ -204,4 +210,8 @@ def selective_scan(
         return scan_fused(u, delta, A, B, C, D)
     if impl == "chunked":
         return scan_chunked(u, delta, A, B, C, D)
+    if impl == "export":
+        from andimamba.nn.scan_export import scan_export
+
+        return scan_export(u, delta, A, B, C, D)
     raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
