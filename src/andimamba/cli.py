@@ -26,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            mod = importlib.import_module(f"andimamba.commands.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand not built yet
-            if exc.name != f"andimamba.commands.{name}":
-                raise
-            continue
-        mod.register(sub)
+        importlib.import_module(f"andimamba.commands.{name}").register(sub)
     return parser
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sp_fft
 
-__all__ = ["fgn_autocovariance", "fgn", "fgn_2d"]
+__all__ = ["fgn_autocovariance", "fgn_2d"]
 
 
 def fgn_autocovariance(hurst: np.ndarray, lags: np.ndarray) -> np.ndarray:
@@ -98,21 +98,3 @@ def fgn_2d(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
     out[..., 0] = y.real
     out[..., 1] = y.imag
     return out
-
-
-def fgn(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
-    """One unit-variance fGn sequence per row.
-
-    Parameters
-    ----------
-    alpha : array_like, shape (n,)
-        Anomalous exponents in (0, 2).
-    T : int
-        Sequence length.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    ndarray, shape (n, T)
-    """
-    return fgn_2d(alpha, T, rng)[..., 0]
