@@ -196,11 +196,15 @@ def run(args: argparse.Namespace) -> int:
         record = {"andimamba": __version__, "input": str(args.input), "model": pred.name, "tta": bool(args.tta),
                   "specialise": bool(args.specialise),
                   "pixel_size_um": px, "frame_interval_s": dt, "tracks": n_tracks, "tracks_full": n_tracks - n_short, "tracks_short": n_short, "segments": n_seg,
-                  "skipped_short": len(skipped), "min_length": args.min_length, "argv": sys.argv[1:]}
+                  "skipped_short": len(skipped), "min_length": args.min_length,
+                  "split_at_gaps": sum(g.n_split for g in groups), "branched_cut": sum(g.n_branched for g in groups),
+                  "unlinked_spots": sum(g.n_unlinked_spots for g in groups), "argv": sys.argv[1:]}
         (stage / RUN_FILE).write_text(json.dumps(record, indent=1) + "\n")
     dt_s = time.perf_counter() - t0
     regimes = f" ({n_tracks - n_short} full with change points, {n_short} short)" if n_short else ""
     print(f"{n_tracks} tracks{regimes}, {n_seg} segments, model {pred.name}{' +TTA' if args.tta else ''}{' +specialised' if args.specialise else ''}: wrote {args.out} in {dt_s:.1f} s")
+    if not andi:
+        print(f"read {args.input}: {groups[0].summary()}", file=sys.stderr)
     if args.min_length < SHORT_MIN_LENGTH and n_short:
         print(f"warning: tracks of {args.min_length}-{SHORT_MIN_LENGTH - 1} frames are below the validated minimum of {SHORT_MIN_LENGTH} "
               "(docs/short_tracks.md gives the error by length)", file=sys.stderr)
