@@ -247,6 +247,7 @@ def test_cli_columns_units_and_fixes_spelled_as_flags(tmp_path, capsys):
     assert not (tmp_path / "o1").exists()
     assert main(["predict", str(odd), "--out", str(tmp_path / "o2"), "--model", "classical", "--no-progress",
                  "--columns", "track=TID,frame=FR,x=PX,y=PY"]) == 0
+    assert "read " in capsys.readouterr().err  # what was read is reported
     assert main(["predict", str(odd), "--out", str(tmp_path / "o3"), "--model", "classical", "--no-progress", "--columns", "track"]) == 2
     _one_line_error(capsys, "--columns")
 
