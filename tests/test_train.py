@@ -117,7 +117,10 @@ _LAUNCH = "import json, sys; from andimamba.train import TrainConfig, train; tra
 def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
     """Kill a run (SIGKILL, mid-epoch, at whatever it is doing) and resume: the same weights, bit for bit."""
     cfg = _cfg(checkpoint_every=1)
-    ref = train(cfg, tmp_path / "a", progress=False)
+    # the uninterrupted reference runs in a fresh process too, like the killed and the resumed one: the test is about
+    # resuming, not about the thread settings earlier tests left in this process
+    subprocess.run([sys.executable, "-c", _LAUNCH, json.dumps(cfg.to_dict()), str(tmp_path / "a")], check=True)
+    ref = load_model(tmp_path / "a")
 
     run = tmp_path / "b"
     proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, json.dumps(cfg.to_dict()), str(run)])
