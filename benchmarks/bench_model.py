@@ -1,10 +1,14 @@
-"""Model speed on CPU: inference and training tracks/s and peak memory, Bi-Mamba (each scan path,
-and the per-channel-decay variant) vs BiLSTM at similar parameter counts, in one run.
+"""Model speed on CPU: inference and training tracks/s and peak memory, Bi-Mamba (fused block, the op-by-op
+paths with each scan, the per-channel-decay variant) vs BiLSTM, side by side in one run.
 
-Each configuration runs in its own subprocess (so peak RSS is its own); batch of simulated
-200-frame tracks, features included, full AnDiNet (segmentation + K + α stages).
+Each configuration runs in its own worker subprocess (so peak RSS is its own), all kept alive; the
+parent times them in turns — one repeat of every configuration, then the next repeat — so that a
+load change on a shared machine hits all of them alike, and reports the best repeat of each. Batch of
+simulated 200-frame tracks (variable lengths, as in training), features included, full AnDiNet
+(segmentation + K + α stages). "first call" is the first inference of a fresh process, numba kernels loaded
+from the on-disk cache included (not their first compilation).
 
-Usage: ``python benchmarks/bench_model.py [--threads 2] [--batch 128] [--config paper]``
+Usage: ``python benchmarks/bench_model.py [--threads 2] [--batch 128] [--config paper] [--d-model 32]``
 """
 
 from __future__ import annotations
@@ -15,16 +19,18 @@ import platform
 import subprocess
 import sys
 
+# (label, arch, ModelConfig overrides); the first is the reference of the "× BiLSTM" columns
 CASES = [
-    ("bilstm", {}),
-    ("bimamba", {"scan_impl": "fused"}),
-    ("bimamba", {"scan_impl": "fused", "per_channel_decay": True}),
-    ("bimamba", {"scan_impl": "chunked"}),
-    ("bimamba", {"scan_impl": "reference"}),
+    ("bilstm", "bilstm", {}),
+    ("bimamba, fused block (default)", "bimamba", {}),
+    ("bimamba, ops + fused scan (before)", "bimamba", {"scan_impl": "fused"}),
+    ("bimamba, fused block, per-channel decay", "bimamba", {"per_channel_decay": True}),
+    ("bimamba, ops + chunked scan", "bimamba", {"scan_impl": "chunked"}),
+    ("bimamba, ops + reference scan", "bimamba", {"scan_impl": "reference"}),
 ]
 
 
-def worker(arch, overrides, threads, batch, config, repeats):
+def worker(arch, overrides, threads, batch, config, d_model):
     import resource
     import time
 
@@ -38,7 +44,8 @@ def worker(arch, overrides, threads, batch, config, repeats):
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    cfg = getattr(M, config)(arch, **overrides)
+    size = {} if d_model is None else {"d_model": d_model}
+    cfg = getattr(M, config)(arch, **size, **overrides)
     net = M.AnDiNet(cfg)
     b = next(TrainingStream(batch, seed=0))
     pos = torch.as_tensor(b.positions)
@@ -63,18 +70,20 @@ def worker(arch, overrides, threads, batch, config, repeats):
         loss.backward()
         opt.step()
 
-    res = {}
-    for name, fn in (("infer", infer), ("train", train)):
-        fn()  # warm-up / compile
-        ts = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-        res[name] = batch / float(np.median(ts))
-    res["params"] = M.count_parameters(net)
-    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(res))
+    fns = {"infer": infer, "train": train}
+    t = time.perf_counter()
+    infer()
+    first = time.perf_counter() - t
+    train()  # warm-up
+    print(json.dumps({"ready": True, "first": first, "params": M.count_parameters(net), "mean_length": float(b.lengths.mean())}), flush=True)
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "rss":
+            print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+            return
+        t = time.perf_counter()
+        fns[cmd]()
+        print(json.dumps({"s": time.perf_counter() - t}), flush=True)
 
 
 def main():
@@ -82,27 +91,56 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--config", default="paper")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--d-model", type=int, default=None, help="override the preset's d_model")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--cases", default=None, help="comma-separated indices into CASES (default: all)")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
-        worker(a.worker[0], json.loads(a.worker[1]), a.threads, a.batch, a.config, a.repeats)
+        worker(a.worker[0], json.loads(a.worker[1]), a.threads, a.batch, a.config, a.d_model)
         return
     import torch
 
+    cases = CASES if a.cases is None else [CASES[int(i)] for i in a.cases.split(",")]
+    size = "" if a.d_model is None else f" (d_model {a.d_model})"
     print(f"machine: {platform.machine()} {platform.processor()} | torch {torch.__version__} | threads {a.threads} | "
-          f"batch {a.batch} x 200 frames | config {a.config}")
-    print("\n| model | scan | params | inference (tracks/s) | training (tracks/s) | peak RSS (MB) |")
-    print("|---|---|---:|---:|---:|---:|")
-    for arch, ov in CASES:
-        r = subprocess.run([sys.executable, __file__, "--worker", arch, json.dumps(ov), "--threads", str(a.threads), "--batch", str(a.batch),
-                            "--config", a.config, "--repeats", str(a.repeats)], capture_output=True, text=True)
-        if r.returncode != 0:
-            print(f"| {arch} | {ov} | failed: {r.stderr.strip().splitlines()[-1]} |")
+          f"batch {a.batch} x 200 frames | config {a.config}{size} | best of {a.repeats}, configurations in turns")
+    extra = [] if a.d_model is None else ["--d-model", str(a.d_model)]
+    procs, info = [], []
+    for _, arch, ov in cases:  # started one after the other, so that each first call runs alone
+        cmd = [sys.executable, __file__, "--worker", arch, json.dumps(ov), "--threads", str(a.threads), "--batch", str(a.batch),
+               "--config", a.config, *extra]
+        procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        line = procs[-1].stdout.readline()
+        info.append(json.loads(line) if line else None)
+    best = [{"infer": float("inf"), "train": float("inf")} for _ in cases]
+    for _ in range(a.repeats):  # one round = every configuration once, inference then training
+        for name in ("infer", "train"):
+            for i, p in enumerate(procs):
+                if info[i] is None:
+                    continue
+                p.stdin.write(name + "\n")
+                p.stdin.flush()
+                best[i][name] = min(best[i][name], json.loads(p.stdout.readline())["s"])
+    rss = []
+    for i, p in enumerate(procs):
+        if info[i] is None:
+            rss.append(None)
             continue
-        d = json.loads(r.stdout.strip().splitlines()[-1])
-        scan = "-" if arch == "bilstm" else ov.get("scan_impl", "") + (" + per-channel decay" if ov.get("per_channel_decay") else "")
-        print(f"| {arch} | {scan} | {d['params']:,} | {d['infer']:,.0f} | {d['train']:,.0f} | {d['peak_rss_mb']:,.0f} |", flush=True)
+        p.stdin.write("rss\n")
+        p.stdin.flush()
+        rss.append(json.loads(p.stdout.readline())["peak_rss_mb"])
+        p.wait()
+    ref = best[0]
+    print(f"mean track length {info[0]['mean_length']:.0f} frames" if info[0] else "")
+    print("\n| model | params | inference (tracks/s) | × BiLSTM | training (tracks/s) | × BiLSTM | first call (s) | peak RSS (MB) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for (label, _, _), d, bt, mb in zip(cases, info, best, rss):
+        if d is None:
+            print(f"| {label} | failed (see stderr) |")
+            continue
+        print(f"| {label} | {d['params']:,} | {a.batch / bt['infer']:,.0f} | {ref['infer'] / bt['infer']:.2f} | "
+              f"{a.batch / bt['train']:,.0f} | {ref['train'] / bt['train']:.2f} | {d['first']:.2f} | {mb:,.0f} |", flush=True)
 
 
 if __name__ == "__main__":

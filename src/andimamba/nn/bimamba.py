@@ -8,6 +8,10 @@ valid length* (:func:`~andimamba.nn.masking.reverse_padded`), so padding never e
 and its output is flipped back with the same function before the two directions are merged. Both
 Mamba blocks are causal and the padding stays at the end, so a padded and an unpadded copy of a track
 give the same outputs on the valid frames.
+
+On CPU (``MambaConfig.block_impl``), :class:`BiMambaBlock` runs both directions in one call of the fused
+kernels (:func:`~andimamba.nn.mamba_fused.fused_inner`): the reversal done by the kernel's indexing instead of
+two ``reverse_padded`` gathers, padding frames skipped.
 """
 
 from __future__ import annotations
@@ -112,3 +116,16 @@ class BiMambaBlock(BidirectionalBlock):
 
     def run_backward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bwd(x)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """As :meth:`BidirectionalBlock.forward`; on CPU both directions run in one fused kernel call."""
+        if not self.fwd.use_fused(x):
+            return super().forward(x, lengths)
+        from andimamba.nn.mamba_fused import fused_inner
+
+        lengths = torch.as_tensor(lengths, device=x.device)
+        mask = length_mask(lengths, x.shape[1])  # (b, l)
+        x = torch.where(mask[..., None], x, 0.0)  # (b, l, d)
+        # the kernel reads the backward direction's frames in reverse order: no reverse_padded copies
+        y = fused_inner(x, [self.fwd, self.bwd], lengths, reverse=(False, True))  # (2, b, l, E), frame order
+        return self.merge(x, self.fwd.out_proj(y[0]), self.bwd.out_proj(y[1]), mask)

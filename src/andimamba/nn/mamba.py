@@ -20,6 +20,11 @@ D            D (d_inner,), skip connection
 Recurrence:  h_t = exp(Δ_t A) h_{t-1} + Δ_t B_t x_t,   y_t = C_t · h_t + D x_t   (A by zero-order hold,
              B by Euler, as in the paper's simplified discretisation)
 
+Two paths compute the same block (to float32 rounding, tests/nn/test_mamba_fused.py): ``_inner_ops``, one
+PyTorch operation at a time with :func:`~andimamba.nn.scan.selective_scan` (any device; with
+``scan_impl="reference"`` the reference implementation), and on CPU the fused numba kernels of
+:mod:`andimamba.nn.mamba_fused` for everything from ``in_proj`` to the input of ``out_proj`` (``block_impl``).
+
 Not done here: no inference cache / step mode, no fused CUDA kernels, no residual or norm around the
 block (callers such as :class:`andimamba.nn.bimamba.BiMambaBlock` add them). The block is causal:
 output t depends on inputs 0..t only, so trailing padding never affects valid frames.
@@ -38,6 +43,8 @@ from andimamba.nn.scan import selective_scan
 
 __all__ = ["MambaConfig", "Mamba"]
 
+BLOCK_IMPLS = ("auto", "fused", "ops")
+
 
 @dataclass
 class MambaConfig:
@@ -53,6 +60,13 @@ class MambaConfig:
     dt_init_floor: float = 1e-4  # Δ init values are clamped to at least this
     scan_impl: str = "auto"  # passed to andimamba.nn.scan.selective_scan
     per_channel_decay: bool = False  # scalar A per channel (one exp per step and channel) instead of A (d_inner, N)
+    # "ops": op by op with selective_scan(impl=scan_impl); "fused": the numba block of andimamba.nn.mamba_fused
+    # (CPU); "auto": fused for float CPU tensors when numba imports and scan_impl is "auto", else ops
+    block_impl: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.block_impl not in BLOCK_IMPLS:
+            raise ValueError(f"block_impl must be one of {BLOCK_IMPLS}, got {self.block_impl!r}")
 
     @property
     def d_inner(self) -> int:
@@ -104,6 +118,21 @@ class Mamba(nn.Module):
         self.A_log = nn.Parameter(torch.log(a))
         self.D = nn.Parameter(torch.ones(d_inner))  # (d_inner,)
 
+    def use_fused(self, x: torch.Tensor) -> bool:
+        """Whether :meth:`forward` on ``x`` runs the fused numba block (see ``MambaConfig.block_impl``)."""
+        c = self.config
+        if c.block_impl != "auto":
+            return c.block_impl == "fused"
+        if c.scan_impl != "auto" or x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+            return False
+        if torch.jit.is_tracing() or torch.jit.is_scripting() or torch.onnx.is_in_onnx_export():
+            return False  # tracers and exporters see the op-by-op graph
+        if torch.compiler.is_compiling():
+            return False  # as does torch.compile, which cannot trace into numba
+        from andimamba.nn.mamba_fused import fused_available
+
+        return fused_available()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block.
 
@@ -115,9 +144,18 @@ class Mamba(nn.Module):
         -------
         Tensor, shape (b, l, d_model)
         """
+        if self.use_fused(x):
+            from andimamba.nn.mamba_fused import fused_inner
+
+            y = fused_inner(x, [self])[0]  # (b, l, d_inner)
+        else:
+            y = self._inner_ops(self.in_proj(x))
+        return self.out_proj(y)  # (b, l, d_model)
+
+    def _inner_ops(self, xz: torch.Tensor) -> torch.Tensor:
+        """The block between ``in_proj`` and ``out_proj``, op by op: xz (b, l, 2·d_inner) -> (b, l, d_inner)."""
         c = self.config
-        l = x.shape[1]
-        xz = self.in_proj(x)  # (b, l, 2·d_inner)
+        l = xz.shape[1]
         x, z = xz.chunk(2, dim=-1)  # (b, l, d_inner) each
         x = self.conv1d(x.transpose(1, 2))[..., :l].transpose(1, 2)  # (b, l, d_inner), causal
         x = F.silu(x)
@@ -126,5 +164,4 @@ class Mamba(nn.Module):
         delta = F.softplus(self.dt_proj(dt))  # (b, l, d_inner)
         A = -torch.exp(self.A_log.float())  # (d_inner, N) or (d_inner,)
         y = selective_scan(x, delta, A, B, C, self.D, impl=c.scan_impl)  # (b, l, d_inner)
-        y = y * F.silu(z)  # (b, l, d_inner)
-        return self.out_proj(y)  # (b, l, d_model)
+        return y * F.silu(z)  # (b, l, d_inner)
