@@ -130,6 +130,16 @@ def test_torch_threads_survive_the_kernels():
         torch.set_num_threads(saved)
 
 
+def test_kernels_are_loaded_from_the_cache_not_compiled_here():
+    """Freshly compiled and cache-loaded numba code can round differently (see ``mamba_fused._kernel``); a
+    process must run the cached kernels, so that a resumed training run repeats the interrupted one."""
+    m = Mamba(MambaConfig(d_model=8, d_state=4, block_impl="fused"))
+    m(torch.randn(2, 5, 8)).sum().backward()
+    assert mamba_fused._LOADED
+    for fn in mamba_fused._LOADED.values():
+        assert not fn.stats.cache_misses, "compiled in this process"
+
+
 def test_f32_elementwise_helpers():
     from andimamba.nn import numba_ops as kernels
     x = np.linspace(-30, 30, 20001, dtype=np.float32)

@@ -20,6 +20,10 @@ dtypes other than float32 / float64, an inference cache / step mode.
 from __future__ import annotations
 
 import functools
+import json
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
@@ -46,6 +50,57 @@ def fused_available() -> bool:
     return _kernels() is not None
 
 
+_LOADED: dict = {}
+
+
+def _kernel(name: str, args: tuple):
+    """The numba kernel ``name`` for ``args``, always as numba's on-disk cache holds it.
+
+    Why: numba's freshly compiled code and the code it loads from its cache do not always round alike
+    (measured here: last-bit differences in the backward's gradients, from its fast-math reductions; the
+    forward agreed), and a process that compiled a kernel keeps running its fresh code even after writing the
+    cache. A training run whose first process compiled the kernels would then not be repeated bit for bit
+    when resumed by a second process. So a process never compiles these kernels itself: on a cache miss a
+    child process compiles them (writing the cache), and this one loads them from the cache. Where the cache
+    cannot be written, every process compiles, and they agree with each other.
+    """
+    specs = tuple((a.dtype.str, a.ndim) for a in args)
+    fn = _LOADED.get((name, specs))
+    if fn is None:
+        import numba
+
+        fn = getattr(_kernels(), name)
+        sig = tuple(numba.typeof(a) for a in args)
+        if not _cached(fn, sig):
+            _compile_in_child(name, specs)
+        fn.compile(sig)  # loads from the cache
+        _LOADED[(name, specs)] = fn
+    return fn
+
+
+def _cached(dispatcher, sig) -> bool:
+    """Whether numba's on-disk cache holds ``dispatcher`` compiled for ``sig`` (read from its index)."""
+    try:  # numba internals, read only; if they change, compile here as numba would
+        cache = dispatcher._cache
+        return cache._index_key(sig, dispatcher.targetctx.codegen()) in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _compile_in_child(name: str, specs: tuple) -> None:
+    code = "import json, sys; from andimamba.nn.mamba_fused import _compile_here as c; c(*json.loads(sys.argv[1]))"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    subprocess.run([sys.executable, "-c", code, json.dumps([name, specs])], env=env, capture_output=True, check=False)
+
+
+def _compile_here(name: str, specs: list) -> None:
+    """Compile kernel ``name`` for arrays of the given (dtype, ndim) (run by :func:`_compile_in_child`)."""
+    import numba
+
+    arrays = [np.zeros((1,) * ndim, dtype=np.dtype(dt)) for dt, ndim in specs]
+    getattr(_kernels(), name).compile(tuple(numba.typeof(a) for a in arrays))
+
+
 def _np(x: Tensor) -> np.ndarray:
     return x.detach().contiguous().numpy()
 
@@ -65,7 +120,8 @@ class MambaInnerFn(torch.autograd.Function):
         _threads()
         e = params[1].shape[1]  # cw (ndir, E, K)
         y = torch.empty(len(rev), x.shape[0], x.shape[1], e, dtype=x.dtype)  # (ndir, b, l, E)
-        _kernels()._fwd(_np(x), lengths, rev, *(_np(p) for p in params), y.numpy())
+        args = (_np(x), lengths, rev, *(_np(p) for p in params), y.numpy())
+        _kernel("_fwd", args)(*args)
         ctx.save_for_backward(x, *params)
         ctx.lengths, ctx.rev = lengths, rev
         return y
@@ -79,9 +135,9 @@ class MambaInnerFn(torch.autograd.Function):
         nb = x.shape[0]
         gx = torch.empty(len(ctx.rev), *x.shape, dtype=x.dtype)  # (ndir, b, l, D): one per direction
         gparts = [torch.empty(nb, *p.shape, dtype=x.dtype) for p in params]  # (b, ndir, ...) partial sums
-        _kernels()._bwd(
-            _np(x), ctx.lengths, ctx.rev, *(_np(p) for p in params), _np(gy), gx.numpy(), *(g.numpy() for g in gparts)
-        )
+        ins = (_np(x), ctx.lengths, ctx.rev, *(_np(p) for p in params), _np(gy))
+        args = (*ins, gx.numpy(), *(g.numpy() for g in gparts))
+        _kernel("_bwd", args)(*args)
         # each partial sums l terms; the batch reduction adds b more: accumulate it in float64
         grads = [g.sum(0, dtype=torch.float64).to(x.dtype) for g in gparts]
         return (gx.sum(0) if len(ctx.rev) > 1 else gx[0], None, None, *grads)
