@@ -21,7 +21,7 @@ from andimamba.io import (
     write_segments_csv,
     write_submission_fov,
 )
-from andimamba.io import writers
+from andimamba.io import atomic, writers
 
 
 def results() -> list[SegmentResult]:
@@ -95,7 +95,7 @@ def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
     def bad_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writers.os, "replace", bad_replace)
+    monkeypatch.setattr(atomic.os, "replace", bad_replace)
     with pytest.raises(OSError):
         write_segments_csv(tmp_path / "segments.csv", results())
     with pytest.raises(OSError):

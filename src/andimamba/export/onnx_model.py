@@ -51,7 +51,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from andimamba.checkpoint import atomic_write_bytes, load_model
+from andimamba.checkpoint import load_model
+from andimamba.io.atomic import atomic_write_bytes
 from andimamba.features import compute_features
 from andimamba.nn.masking import length_mask
 from andimamba.nn.model import AnDiNet, ModelConfig

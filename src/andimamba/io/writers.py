@@ -17,59 +17,20 @@ with ``repr`` precision. ``ensemble_labels.txt``: ``model: NAME; num_state: k`` 
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_open
 from .results import K_PX, SegmentResult, frames_table, segments_table
 from .tracks import Tracks
 
 _INT_ID = re.compile(r"-?\d+")
 SEGMENT_COLUMNS = ("track_id", "segment", "start_frame", "end_frame", "n_frames", "alpha", K_PX, "state", "state_name", "regime")
 FRAME_COLUMNS = ("track_id", "frame", "alpha", K_PX, "state", "cp_prob")
-
-
-@contextmanager
-def atomic_open(path, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Open ``path`` for writing text, atomically.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Destination; its folder is created if needed.
-    encoding : str
-        Text encoding.
-
-    Yields
-    ------
-    file object
-        A temporary file in the same folder, moved onto ``path`` when the block exits normally
-        and removed when it raises.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask
-            break
-        except FileExistsError:  # pragma: no cover - 32-bit collision
-            continue
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _num(v) -> str:
