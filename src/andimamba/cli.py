@@ -1,8 +1,10 @@
 """Command-line entry point ``andimamba``.
 
 Each subcommand lives in ``andimamba.commands.<name>`` and exposes ``register(subparsers)`` (adds
-its parser and sets ``func``). Errors a user can fix (bad parameters, bad files) are reported as
-one line on stderr with exit code 2 and no traceback unless ``--debug`` is given.
+its parser and sets ``func``). Errors a user can fix (bad parameters, bad files: the
+:class:`~andimamba.errors.UserError` family) are reported as one line on stderr with exit code 2
+and no traceback unless ``--debug`` is given. Any other exception is a bug: its traceback is shown
+with a request to report it, and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -10,28 +12,41 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
+
+from .errors import REPORT, UserError
+
+__all__ = ["COMMANDS", "UserError", "build_parser", "main"]
 
 COMMANDS = ("simulate", "make_shards", "train", "plot_curves", "predict", "score", "tune_segmenter", "export_onnx")
 
 
-class UserError(Exception):
-    """An error caused by the user's input; printed as one line, exit code 2."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``andimamba`` parser.
 
-
-def build_parser() -> argparse.ArgumentParser:
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command line about to be parsed. When it names a command, only that command's module
+        is imported (start-up: ``andimamba simulate`` never imports torch or the readers); otherwise
+        (``--help``, no or an unknown command) every command is registered.
+    """
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="andimamba", description="Anomalous-diffusion analysis of single-particle tracks with a bidirectional Mamba.")
     parser.add_argument("--version", action="version", version=f"andimamba {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    first = next((a for a in (argv or []) if not a.startswith("-")), "")  # the top level takes flags only
+    named = first.replace("-", "_")
+    for name in (named,) if named in COMMANDS else COMMANDS:
         importlib.import_module(f"andimamba.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -41,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with spelling("cli"):
             return int(args.func(args) or 0)
-    except (UserError, ValueError, FileNotFoundError, FileExistsError) as exc:
+    except UserError as exc:
         if args.debug:
             raise
         print(f"andimamba {args.command}: error: {exc}", file=sys.stderr)
@@ -49,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        if args.debug:
+            raise
+        traceback.print_exc()
+        print(f"andimamba {args.command}: {REPORT}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
