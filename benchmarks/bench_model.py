@@ -37,7 +37,7 @@ def worker(arch, overrides, threads, batch, config, d_model):
     import numpy as np
     import torch
 
-    from andimamba.features import compute_features
+    from andimamba.nn.features import compute_features
     from andimamba.nn import model as M
     from andimamba.nn.losses import andi_loss, class_weights_from_counts
     from andimamba.sim.dataset import TrainingStream
@@ -59,12 +59,12 @@ def worker(arch, overrides, threads, batch, config, d_model):
         with torch.no_grad():
             f, s = compute_features(pos, lengths)
             net.eval()
-            net(f, s, lengths)
+            net.forward_features(f, s, lengths)
 
     def train():
         net.train()
         f, s = compute_features(pos, lengths)
-        out = net(f, s, lengths)
+        out = net.forward_features(f, s, lengths)
         loss, _ = andi_loss(out, tgt, mask, cw)
         opt.zero_grad()
         loss.backward()

@@ -55,7 +55,6 @@ from tqdm import tqdm
 
 from andimamba import checkpoint as ckpt
 from andimamba.batch import TrackBatch
-from andimamba.features import compute_features
 from andimamba.nn.losses import LossWeights, andi_loss, class_weights_from_counts
 from andimamba.nn.model import N_STATES, AnDiNet, ModelConfig
 from andimamba.sim.dataset import PRIORS, TrainingStream, load_shard, save_shard
@@ -248,8 +247,7 @@ def evaluate(
     try:
         for i in range(0, len(batch), chunk):
             pos, lengths, tg, mask = _tensors(_take(batch, order[i : i + chunk]), device)
-            feats, log_s = compute_features(pos, lengths)
-            out = model(feats, log_s, lengths)
+            out = model(pos, lengths)
             logits, y = out["state_logits"][mask], tg["state"][mask]  # (n_valid, 4), (n_valid,)
             nll = F.cross_entropy(logits, y, reduction="none")  # (n_valid,)
             parts = {
@@ -509,8 +507,7 @@ def _train_step(
 ) -> float:  # fmt: skip
     """One Adam step on ``batch``; returns the total loss before the step."""
     pos, lengths, targets, mask = _tensors(batch, device)
-    feats, log_s = compute_features(pos, lengths)
-    total, _ = andi_loss(net(feats, log_s, lengths), targets, mask, cw, cfg.loss)
+    total, _ = andi_loss(net(pos, lengths), targets, mask, cw, cfg.loss)
     value = float(total.detach())
     if not math.isfinite(value):
         raise FloatingPointError(f"non-finite training loss at epoch {where[0] + 1}, step {where[1] + 1}")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from andimamba.features import FEATURE_NAMES, HALF_WINDOW, LAGS, N_FEATURES, SCALE_FLOOR, compute_features
+from andimamba.nn.features import FEATURE_NAMES, HALF_WINDOW, LAGS, N_FEATURES, SCALE_FLOOR, compute_features
 
 CH = {name: i for i, name in enumerate(FEATURE_NAMES)}
 

@@ -154,7 +154,7 @@ def test_f32_elementwise_helpers():
 def test_shipped_model_outputs_unchanged():
     """The fused block reproduces the op-by-op outputs of the shipped Bi-Mamba to float32 rounding."""
     from andimamba.checkpoint import load_model
-    from andimamba.features import compute_features
+    from andimamba.nn.features import compute_features
     from andimamba.predict import resolve_model_path
     from andimamba.sim.dataset import TrainingStream
 
@@ -165,9 +165,9 @@ def test_shipped_model_outputs_unchanged():
     blocks = [blk for stage in (model.seg, model.k_stage, model.alpha_stage) for blk in stage.blocks]
     assert all(blk.fwd.use_fused(feats) for blk in blocks)
     with torch.no_grad():
-        fused = model(feats, log_s, lengths)
+        fused = model.forward_features(feats, log_s, lengths)
         for blk in blocks:
             blk.fwd.config.block_impl = "ops"  # one MambaConfig object per block, shared by both directions
-        ops = model(feats, log_s, lengths)
+        ops = model.forward_features(feats, log_s, lengths)
     for k in ops:
         torch.testing.assert_close(fused[k], ops[k], rtol=0, atol=1e-5, msg=k)

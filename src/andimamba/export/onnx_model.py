@@ -1,7 +1,7 @@
 """Export a trained network to ONNX: raw positions in, per-frame predictions out, for use from other tools.
 
 The exported graph holds the whole inference path of :meth:`andimamba.nn.model.AnDiNet.predict`: the
-features of :func:`andimamba.features.compute_features` (in float64, as in PyTorch), the network, and the
+features of :func:`andimamba.nn.features.compute_features` (in float64, as in PyTorch), the network, and the
 softmax / sigmoid / exp of its heads. Users feed pixel positions; nothing is reimplemented outside.
 
 Glossary: b = number of tracks, l = padded length (frames), n = ``lengths[i]``. Both b and l are dynamic.
@@ -53,7 +53,6 @@ from torch import nn
 
 from andimamba.checkpoint import load_model
 from andimamba.io.atomic import atomic_write_bytes
-from andimamba.features import compute_features
 from andimamba.nn.masking import length_mask
 from andimamba.nn.model import AnDiNet, ModelConfig
 from andimamba.options import opt
@@ -125,8 +124,7 @@ class _TracksToFrames(nn.Module):
         l = positions.shape[1]
         lengths = lengths.clamp(min=0, max=l)  # (b,)
         pos = F.pad(positions, (0, 0, 0, _PAD))  # (b, l + PAD, 2); padding never reaches valid frames
-        feats, log_s = compute_features(pos, lengths)  # (b, l + PAD, F), (b,)
-        out = self.model(feats, log_s, lengths)
+        out = self.model(pos, lengths)  # features computed inside, on (b, l + PAD)
         mask = length_mask(lengths, l + _PAD)  # (b, l + PAD)
         logits = out["state_logits"]  # (b, l + PAD, 4)
         res = {

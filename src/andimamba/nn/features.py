@@ -37,6 +37,15 @@ Properties (tested): translation invariant (only differences of positions enter,
 of the input subtraction); padding never influences a valid frame, and a padded and an unpadded copy
 give identical valid-frame features on CPU (sums are prefix sums or fixed shifted adds, computed in
 float64). Rotation by a multiple of 90° permutes/negates channels but is not built in.
+
+Versioning
+----------
+``FEATURE_VERSION`` names this definition. A checkpoint stores it with ``FEATURE_NAMES`` (see
+:mod:`andimamba.checkpoint`), and loading refuses weights trained on another version. Bump it whenever a
+channel changes meaning (order, units, normalisation, window, lags), even if ``N_FEATURES`` stays the same.
+
+The model computes these features itself (:meth:`andimamba.nn.model.AnDiNet.forward` takes positions), so
+training, inference and the ONNX export all go through :func:`compute_features` here.
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ import torch
 
 from andimamba.nn.masking import length_mask
 
-__all__ = ["compute_features", "N_FEATURES", "FEATURE_NAMES", "LAGS", "HALF_WINDOW", "SCALE_FLOOR"]
+__all__ = ["compute_features", "N_FEATURES", "FEATURE_NAMES", "FEATURE_VERSION", "LAGS", "HALF_WINDOW", "SCALE_FLOOR"]
 
 LAGS: tuple[int, ...] = (1, 2, 3, 4)  # lags tau of the local MSD channels
 HALF_WINDOW: int = 4  # W: the local MSD window is [t - W, t + W]; needs max(LAGS) <= W
@@ -59,6 +68,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     + ("cos", "sin", "dist", "log_scale")
 )
 N_FEATURES: int = len(FEATURE_NAMES)
+FEATURE_VERSION: int = 1  # bump when any channel above changes meaning (checked when weights are loaded)
 
 
 def _shift(x: torch.Tensor, o: int) -> torch.Tensor:

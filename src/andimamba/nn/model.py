@@ -1,10 +1,11 @@
 """The deep model of the paper (Fig. 2b): a segmentation stage, then a K stage and an α stage.
 
 Glossary: b = batch size, l = padded length (frames), F = number of feature channels
-(:data:`andimamba.features.N_FEATURES`), d = d_model.
+(:data:`andimamba.nn.features.N_FEATURES`), d = d_model.
 
 Data flow (all per frame, padding zeroed at every step)::
 
+    positions (b, l, 2), lengths (b,) ── compute_features ─> feats (b, l, F), log s (b,)
     feats (b, l, F) ── Linear ─ blocks ─ Linear ─> state logits (b, l, 4), CP logit (b, l)
        │                                                 │ softmax, sigmoid (soft: gradients flow back)
        └──────── concat [feats, p(state), p(CP)] (b, l, F + 5) ──┬─> K stage ─> log K_norm + 2·log s
@@ -12,8 +13,12 @@ Data flow (all per frame, padding zeroed at every step)::
 
 Blocks are :class:`~andimamba.nn.bimamba.BiMambaBlock` (``arch="bimamba"``) or
 :class:`~andimamba.nn.birnn.BiLSTMBlock` (``arch="bilstm"``). The K stage predicts log K in the
-track's normalised units (positions divided by the scale s of :func:`andimamba.features.compute_features`);
+track's normalised units (positions divided by the scale s of :func:`andimamba.nn.features.compute_features`);
 adding 2·log s gives log K in px²/frame^α.
+
+The model owns its features: :meth:`AnDiNet.forward` takes positions and lengths and computes them, so
+training, :meth:`AnDiNet.predict` and the ONNX export cannot feed it anything else.
+:meth:`AnDiNet.forward_features` runs the network on precomputed features (tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ import torch
 from torch import nn
 
 from andimamba.batch import TrackBatch
-from andimamba.features import N_FEATURES, compute_features
 from andimamba.nn.bimamba import BiMambaBlock
 from andimamba.nn.birnn import BiLSTMBlock
+from andimamba.nn.features import N_FEATURES, compute_features
 from andimamba.nn.mamba import MambaConfig
 from andimamba.nn.masking import length_mask
 
@@ -132,7 +137,8 @@ class AnDiNet(nn.Module):
     Parameters
     ----------
     config : ModelConfig
-        Architecture; ``config.n_features`` must match the features fed to :meth:`forward`.
+        Architecture; ``config.n_features`` must equal :data:`~andimamba.nn.features.N_FEATURES`
+        for :meth:`forward` (which computes the features).
     """
 
     def __init__(self, config: ModelConfig):
@@ -143,15 +149,33 @@ class AnDiNet(nn.Module):
         self.k_stage = _Stage(config, f + N_STATES + 1, config.k_layers, 1)
         self.alpha_stage = _Stage(config, f + N_STATES + 1, config.alpha_layers, 1)
 
-    def forward(
+    def forward(self, positions: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-frame predictions for padded 2-D tracks (features computed here).
+
+        Parameters
+        ----------
+        positions : Tensor, shape (b, l, 2)
+            x, y in pixels; padding frames are ignored.
+        lengths : Tensor, shape (b,), integer
+            Valid lengths, ``0 <= lengths <= l``.
+
+        Returns
+        -------
+        dict of Tensor
+            As :meth:`forward_features`.
+        """
+        feats, log_s = compute_features(positions, lengths)  # (b, l, F), (b,)
+        return self.forward_features(feats, log_s, lengths)
+
+    def forward_features(
         self, feats: torch.Tensor, log_scale: torch.Tensor, lengths: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """Per-frame predictions.
+        """Per-frame predictions from precomputed features.
 
         Parameters
         ----------
         feats : Tensor, shape (b, l, F)
-            Output of :func:`andimamba.features.compute_features`.
+            Output of :func:`andimamba.nn.features.compute_features`.
         log_scale : Tensor, shape (b,)
             log of the per-track scale s (px), from the same call.
         lengths : Tensor, shape (b,), integer
@@ -209,8 +233,7 @@ class AnDiNet(nn.Module):
             for i in range(0, len(batch), chunk_size):
                 pos = torch.as_tensor(batch.positions[i : i + chunk_size], device=device)  # (c, l, 2)
                 lengths = torch.as_tensor(batch.lengths[i : i + chunk_size], device=device)  # (c,)
-                feats, log_s = compute_features(pos, lengths)
-                out = self(feats, log_s, lengths)
+                out = self(pos, lengths)
                 mask = length_mask(lengths, pos.shape[1])  # (c, l)
                 prob = out["state_logits"].softmax(-1) * mask[..., None]  # (c, l, 4)
                 res = {
