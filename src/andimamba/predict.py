@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from .batch import TrackBatch
+from .errors import ModelNotFoundError, UserError
+from .options import opt
 from .segments import SegmenterConfig, segment_batch
 from .short_tracks import SHORT_MAX_LENGTH
 from .sim.params import ALPHA_DIRECTED
@@ -39,7 +41,7 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
         return p
     if p.is_file() and p.name in ("config.json", "model.safetensors"):
         return p.parent
-    raise FileNotFoundError(f"model {str(name_or_path)!r} not found: give one of {', '.join(available_models())} "
+    raise ModelNotFoundError(f"model {str(name_or_path)!r} not found: give one of {', '.join(available_models())} "
                             "or a folder with config.json and model.safetensors (an `andimamba train` run)")
 
 
@@ -216,7 +218,8 @@ def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu"
     try:
         model = load_model(path, device=device)
     except Exception as exc:  # safetensors raises its own error type for corrupt files
-        raise ValueError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another --model") from None
+        raise UserError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another "
+                        f"{opt('model')}") from None
     model.eval()
     seg = None
     seg_file = path / "segmenter.json"  # written by andimamba.tuning.tune_segmenter

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import unit_of
+from ..errors import UserError
 from .errors import TrackFileError, opt
 
 logger = logging.getLogger("andimamba.io")
@@ -300,12 +301,12 @@ def time_scale(unit: str | None) -> float | None:
 
 
 def check_positive(name: str, value: float | None) -> float | None:
-    """``value`` as float when given; ValueError unless finite and > 0."""
+    """``value`` as float when given; a UserError unless finite and > 0."""
     if value is None:
         return None
     v = float(value)
     if not v > 0 or v == float("inf"):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+        raise UserError(f"{opt(name, value)}: must be a positive number")
     return v
 
 

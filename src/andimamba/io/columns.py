@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import UserError
 from .errors import TrackFileError, opt
 
 ROLES = ("track", "frame", "x", "y", "z")
@@ -84,14 +85,14 @@ def parse_units(value: str | None) -> str | None:
 
     Raises
     ------
-    ValueError
+    UserError
         For anything else (one line, naming the accepted values).
     """
     if value is None or not str(value).strip():
         return None
     unit = unit_of(str(value))
     if unit is None:
-        raise ValueError(f"units must be px, nm or um (µm), got {value!r}; e.g. {opt('units', 'px')}")
+        raise UserError(f"units must be px, nm or um (µm), got {value!r}; e.g. {opt('units', 'px')}")
     return unit
 
 
@@ -118,7 +119,7 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
 
     Raises
     ------
-    ValueError
+    UserError
         An unknown key, an item without ``=``, an empty name or a key given twice (one line).
     """
     if spec is None:
@@ -128,7 +129,7 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
         items = []
         for part in (p for p in spec.split(",") if p.strip()):
             if "=" not in part:
-                raise ValueError(f"columns: {part.strip()!r} has no '=': write role=column, e.g. {example}")
+                raise UserError(f"columns: {part.strip()!r} has no '=': write role=column, e.g. {example}")
             key, name = part.split("=", 1)
             items.append((key.strip(), name.strip()))
     elif isinstance(spec, Mapping):
@@ -138,11 +139,11 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, name in items:
         if key not in ROLES:
-            raise ValueError(f"columns: unknown key {key!r} (keys are {', '.join(ROLES)}); e.g. {example}")
+            raise UserError(f"columns: unknown key {key!r} (keys are {', '.join(ROLES)}); e.g. {example}")
         if not name:
-            raise ValueError(f"columns: no column name given for {key!r}; e.g. {example}")
+            raise UserError(f"columns: no column name given for {key!r}; e.g. {example}")
         if key in out:
-            raise ValueError(f"columns: {key!r} is given twice; e.g. {example}")
+            raise UserError(f"columns: {key!r} is given twice; e.g. {example}")
         out[key] = name
     return out
 

@@ -1,4 +1,4 @@
-"""The one exception the readers raise for a track file they cannot use.
+"""The one exception the readers raise for a track file they cannot use (a :class:`~andimamba.errors.UserError`).
 
 Every message is a single line a biologist can act on: which file, where in it (track and
 1-based line, or the XML element when there are no meaningful lines), what is wrong, and what
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from os import PathLike
 
+from ..errors import UserError
 from ..options import opt, spelling  # noqa: F401  (re-exported: the readers name options in their fixes)
 
 
@@ -16,7 +17,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-class TrackFileError(ValueError):
+class TrackFileError(UserError):
     """A track file is unreadable, malformed or holds no usable track.
 
     Parameters

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..errors import UserError
 from .errors import opt
 
 __all__ = ["staged_output", "check_target", "clean_leftovers", "OutputFolderError"]
@@ -35,7 +36,7 @@ __all__ = ["staged_output", "check_target", "clean_leftovers", "OutputFolderErro
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>stage|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 
 
-class OutputFolderError(ValueError):
+class OutputFolderError(UserError):
     """The output folder cannot be used (exists as a file, not writable, not empty...)."""
 
 

@@ -13,7 +13,7 @@ Formats (``format=`` names)
     (a mapping or ``"track=...,frame=...,x=...,y=..."``). ``,``, tab or ``;`` separated; extra
     columns (a leading unnamed index, intensities) are ignored. In-memory DataFrames (e.g. the
     output of ``trackpy.link``) with :func:`tracks_from_dataframe`, recognised the same way.
-``"trackmate_spots"``, ``"trackmate_xml"``, ``"trackmate_tracks"``
+``"trackmate_spots"`` (also ``"trackmate_csv"``), ``"trackmate_xml"``, ``"trackmate_tracks"``
     TrackMate's spots table CSV, full XML model file and "Export tracks to XML" file
     (see :mod:`andimamba.io.trackmate`).
 
@@ -66,6 +66,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import UserError
 from . import _text
 from ._tidy import build_tracks
 from .columns import candidates, check_given, parse_columns, parse_units, recognise_columns
@@ -81,7 +82,7 @@ FORMATS = {
     "trackmate_xml": "a TrackMate XML model file (root <TrackMate>)",
     "trackmate_tracks": "a TrackMate 'Export tracks to XML' file (root <Tracks>)",
 }
-FORMAT_ALIASES = {"trackpy": "tidy"}  # old names still accepted by format=
+FORMAT_ALIASES = {"trackpy": "tidy", "trackmate_csv": "trackmate_spots"}  # other names format= accepts
 TRACKPY_COLUMNS = {"track": "particle", "frame": "frame", "x": "x", "y": "y"}  # trackpy's names (kept for callers)
 _ANDI_COLUMNS = {"track": "traj_idx", "frame": "frame", "x": "x", "y": "y"}
 _ROLES = ("track", "frame", "x", "y")
@@ -288,7 +289,7 @@ def read_tracks(path, format: str = "auto", pixel_size: float | None = None, fra
     """
     asked, format = format, FORMAT_ALIASES.get(format, format)
     if format != "auto" and format not in FORMATS:
-        raise ValueError(f"unknown {opt('format', asked)}: use auto or one of {', '.join(FORMATS)}")
+        raise UserError(f"unknown {opt('format', asked)}: use auto or one of {', '.join(FORMATS)}")
     unit = parse_units(units)
     p = _text.check_file(path)
     found_fmt, found, kind, detail = _detect(p)
@@ -308,7 +309,7 @@ def read_tracks(path, format: str = "auto", pixel_size: float | None = None, fra
     kw = dict(pixel_size=pixel_size, frame_interval=frame_interval, min_length=min_length)
     if format == "andi":
         if unit not in (None, "px"):
-            raise ValueError(f"AnDi-2 challenge files are in pixels: leave out {opt('units')}")
+            raise UserError(f"AnDi-2 challenge files are in pixels: leave out {opt('units')}")
         tracks = read_andi_csv(p, **kw)
     elif format == "tidy":
         tracks = read_tidy_csv(p, columns=columns, units=unit, **kw)

@@ -1,0 +1,322 @@
+"""The prediction pipeline: tracks in; segments, tables, plots and AnDi-2 submission files out.
+
+What ``andimamba predict`` does, as a library::
+
+    from andimamba.pipeline import predict_file, predict_folder
+
+    run = predict_file("tracks.csv", model="bimamba", pixel_size=0.107, frame_interval=0.05)
+    run.segments()            # one row per segment (DataFrame)
+    run.write("results/")     # segments.csv, frames.csv, skipped_tracks.csv (and plots)
+
+    run = predict_folder("andi_challenge/", model="bimamba")
+    run.write_submission("submission/")   # track_2/exp_E/fov_J.txt + ensemble_labels.txt
+
+:func:`run_predictor` takes tracks already read (one :class:`~andimamba.io.tracks.Tracks` per file
+or AnDi-2 field of view) and a :class:`~andimamba.predict.Predictor`; :class:`Prediction` holds the
+result and knows its tables and files. The DataFrame API at the package root
+(:func:`andimamba.characterize`, :func:`andimamba.annotate`) sits on top of this module.
+
+Units: positions in pixels and time in frames inside; K is reported in px²/frame^α, and also in
+µm²/s^α when the pixel size (µm/px) and the frame interval (s) are known (see
+:func:`andimamba.io.results.k_physical`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .io.results import SegmentResult, frames_table, segments_table
+from .io.tracks import Tracks
+from .short_tracks import SHORT_MIN_LENGTH
+
+__all__ = ["Prediction", "RUN_OUTPUTS", "run_predictor", "predict_file", "predict_folder"]
+
+# what Prediction.write puts into a run folder (with the CLI's run.json: anything else there is the user's)
+RUN_OUTPUTS = ("segments.csv", "frames.csv", "skipped_tracks.csv", "plots", "track_2")
+
+
+@dataclass
+class Prediction:
+    """Segments of every track of one prediction run, with the tracks they came from.
+
+    Attributes
+    ----------
+    groups : list of Tracks
+        The tracks, one entry per file or AnDi-2 field of view (``experiment``, ``fov`` set in
+        folder mode). Positions in pixels.
+    results : list of list of SegmentResult
+        ``results[i][j]`` is track ``j`` of ``groups[i]`` (skipped tracks excluded).
+    model : str
+        Model name as given (``"bimamba"``, ``"classical"``, a run folder).
+    tta : bool
+        Whether the network was averaged over the 8 rotations/reflections.
+    specialised : bool
+        Whether a second pass used a network fine-tuned per experiment.
+    andi : bool
+        Read from an AnDi-2 challenge folder: tables get ``experiment, fov`` columns and
+        :meth:`write` writes the submission layout.
+    pixel_size : float, optional
+        µm per pixel (K also in µm²/s^α with ``frame_interval``).
+    frame_interval : float, optional
+        Seconds per frame.
+    """
+
+    groups: list[Tracks]
+    results: list[list[SegmentResult]]
+    model: str
+    tta: bool = False
+    specialised: bool = False
+    andi: bool = False
+    pixel_size: float | None = None
+    frame_interval: float | None = None
+
+    # ------------------------------------------------------------------ counts
+    @property
+    def n_tracks(self) -> int:
+        """Tracks analysed (both regimes)."""
+        return sum(len(r) for r in self.results)
+
+    @property
+    def n_short(self) -> int:
+        """Tracks of the short regime (one α and K per track, no change points)."""
+        return sum(r.regime == "short" for res in self.results for r in res)
+
+    @property
+    def n_segments(self) -> int:
+        """Segments over all tracks."""
+        return sum(len(r.alphas) for res in self.results for r in res)
+
+    @property
+    def skipped(self) -> list[tuple[str, str, int]]:
+        """``(file, track_id, n_frames)`` of every track skipped for being too short."""
+        return [(g.source, tid, n) for g in self.groups for tid, n in g.skipped]
+
+    # ------------------------------------------------------------------ tables
+    def _tables(self, build) -> pd.DataFrame:
+        parts = []
+        for g, res in zip(self.groups, self.results):
+            t = build(res, g)
+            if self.andi:
+                t.insert(0, "fov", g.fov)
+                t.insert(0, "experiment", g.experiment)
+            parts.append(t)
+        return pd.concat(parts, ignore_index=True)
+
+    def segments(self) -> pd.DataFrame:
+        """One row per segment (``[experiment, fov,] track_id, segment, start_frame, end_frame,
+        n_frames, alpha, K_px2_per_frame_alpha, [K_um2_per_s_alpha,] state, state_name, regime``);
+        see :func:`andimamba.io.results.segments_table`."""
+        return self._tables(lambda res, g: segments_table(res, pixel_size=self.pixel_size, frame_interval=self.frame_interval))
+
+    def frames(self) -> pd.DataFrame:
+        """One row per frame (``[experiment, fov,] track_id, frame, x_px, y_px, alpha,
+        K_px2_per_frame_alpha, [K_um2_per_s_alpha,] state, cp_prob``); see
+        :func:`andimamba.io.results.frames_table`."""
+        return self._tables(lambda res, g: frames_table(res, tracks=g, pixel_size=self.pixel_size, frame_interval=self.frame_interval))
+
+    def ensembles(self) -> dict:
+        """AnDi-2 ensemble matrix (5, k) of every experiment (folder mode; empty otherwise), from
+        :func:`andimamba.ensemble.ensemble_from_segments` (K in px²/frame^α)."""
+        from .ensemble import ensemble_from_segments
+
+        by_exp: dict = {}
+        if self.andi:
+            for g, res in zip(self.groups, self.results):
+                by_exp.setdefault(g.experiment, []).extend(res)
+        out = {}
+        for e, res in by_exp.items():
+            a = np.concatenate([r.alphas for r in res])
+            k = np.concatenate([r.Ks for r in res])
+            n = np.concatenate([np.diff(np.concatenate([[0], r.cps, [r.T]])) for r in res])
+            out[e] = ensemble_from_segments(a, k, n)
+        return out
+
+    # ------------------------------------------------------------------ files
+    def write_submission(self, root) -> list[Path]:
+        """Write the AnDi-2 submission (``root/track_2/exp_E/fov_J.txt`` and
+        ``ensemble_labels.txt`` per experiment), atomically per file; folder mode only."""
+        from .io import write_ensemble_labels, write_submission_fov
+
+        if not self.andi:
+            raise ValueError("an AnDi-2 submission needs tracks read from a challenge folder (predict_folder)")
+        root = Path(root)
+        written = [write_submission_fov(root / "track_2" / f"exp_{g.experiment}" / f"fov_{g.fov}.txt", res)
+                   for g, res in zip(self.groups, self.results)]
+        for e, mat in self.ensembles().items():
+            written.append(write_ensemble_labels(root / "track_2" / f"exp_{e}" / "ensemble_labels.txt", f"andimamba-{self.model}", mat))
+        return written
+
+    def write(self, folder, frames: bool = True, plots: bool = False, max_plots: int = 20) -> None:
+        """Write the run's files into ``folder`` (created if missing): ``segments.csv``,
+        ``frames.csv`` (unless ``frames`` is False), ``skipped_tracks.csv`` (when tracks were
+        skipped), the AnDi-2 submission (folder mode) and, with ``plots``, PNG plots of all
+        segments and of the first ``max_plots`` tracks (see :func:`andimamba.plots.save_run_plots`)."""
+        from .io import write_frames_csv, write_segments_csv
+
+        folder = Path(folder)
+        if self.andi:
+            self.write_submission(folder)
+        write_segments_csv(folder / "segments.csv", self.segments())
+        if frames:
+            write_frames_csv(folder / "frames.csv", self.frames())
+        if self.skipped:
+            from .io.atomic import atomic_open
+
+            with atomic_open(folder / "skipped_tracks.csv") as f:
+                pd.DataFrame(self.skipped, columns=["file", "track_id", "n_frames"]).to_csv(f, index=False)
+        if plots:
+            from .plots import save_run_plots
+
+            save_run_plots(folder / "plots", self.groups, self.results, max_plots, self.pixel_size)
+
+    def record(self) -> dict:
+        """What was read and done, as a JSON-able dict (the CLI's ``run.json``)."""
+        from . import __version__
+
+        return {"andimamba": __version__, "model": self.model, "tta": bool(self.tta), "specialise": bool(self.specialised),
+                "pixel_size_um": self.pixel_size, "frame_interval_s": self.frame_interval, "tracks": self.n_tracks,
+                "tracks_full": self.n_tracks - self.n_short, "tracks_short": self.n_short, "segments": self.n_segments,
+                "skipped_short": len(self.skipped), "split_at_gaps": sum(g.n_split for g in self.groups),
+                "branched_cut": sum(g.n_branched for g in self.groups),
+                "unlinked_spots": sum(g.n_unlinked_spots for g in self.groups)}
+
+
+def _specialised(pred, groups: Sequence[Tracks], first: list, tta: bool, steps: int | None, progress: bool) -> list:
+    """Second pass with a copy of the network fine-tuned per experiment (see andimamba.specialise)."""
+    from .predict import Predictor
+    from .specialise import SpecialiseConfig, specialise
+
+    cfg = SpecialiseConfig(**({"steps": steps} if steps else {}))
+    by_exp: dict = {}
+    for i, g in enumerate(groups):
+        by_exp.setdefault(g.experiment, []).append(i)
+    out = list(first)
+    for e, idx in by_exp.items():
+        full = [r for i in idx for r in first[i] if r.regime == "full"]  # short tracks say nothing of change points
+        if not full:
+            continue
+        model = specialise(pred.model, full, cfg, progress=progress, desc="specialise" + (f" exp {e}" if e is not None else ""))
+        second = Predictor(model, segmenter=pred.segmenter, window=pred.window, batch_size=pred.batch_size, name=pred.name,
+                           loc_noise=pred.loc_noise)
+        for i in idx:
+            out[i] = second.predict(groups[i], tta=tta, progress=False)
+    return out
+
+
+def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specialise: bool = False,
+                  specialise_steps: int | None = None, andi: bool = False, pixel_size: float | None = None,
+                  frame_interval: float | None = None, progress: bool = False) -> Prediction:
+    """Segments of every track of ``groups`` with a loaded predictor.
+
+    Parameters
+    ----------
+    groups : sequence of Tracks
+        One per file or AnDi-2 field of view; positions in pixels.
+    predictor : Predictor
+        From :func:`andimamba.predict.load_predictor`.
+    tta : bool
+        Average the network over the 8 rotations/reflections of each track (8× slower).
+    specialise : bool
+        Second pass per experiment with a copy of the network fine-tuned on simulations matching
+        the first pass (:mod:`andimamba.specialise`); networks only.
+    specialise_steps : int, optional
+        Fine-tuning steps per experiment (default :class:`~andimamba.specialise.SpecialiseConfig`'s).
+    andi : bool
+        The groups are the fields of view of an AnDi-2 folder.
+    pixel_size, frame_interval : float, optional
+        µm/px and s/frame; default the first group's metadata.
+    progress : bool
+        Progress bars.
+
+    Returns
+    -------
+    Prediction
+    """
+    from .errors import UserError
+
+    if predictor.is_classical and (tta or specialise):
+        raise UserError(f"{'tta' if tta else 'specialise'} needs a network; the classical method has none")
+    results = [predictor.predict(g, tta=tta, progress=progress, desc=f"exp {g.experiment} fov {g.fov}" if andi else "tracks")
+               for g in groups]
+    if specialise:
+        results = _specialised(predictor, groups, results, tta, specialise_steps, progress)
+    px = pixel_size or (groups[0].pixel_size if groups else None)
+    dt = frame_interval or (groups[0].frame_interval if groups else None)
+    return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, andi=andi, pixel_size=px,
+                      frame_interval=dt)
+
+
+def _predictor(model, window: int | None, batch_size: int, loc_noise: float | None):
+    from .predict import Predictor, load_predictor
+
+    if isinstance(model, Predictor):
+        return model
+    return load_predictor(model, window=window, batch_size=batch_size, loc_noise=loc_noise)
+
+
+def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,
+                 columns=None, units: str | None = None, min_length: int = SHORT_MIN_LENGTH, model="bimamba", tta: bool = False,
+                 specialise: bool = False, specialise_steps: int | None = None, window: int | None = 200,
+                 batch_size: int = 512, loc_noise: float | None = None, progress: bool = False) -> Prediction:
+    """Read one track file (any format :func:`andimamba.io.read_tracks` knows) and predict.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Track file: AnDi CSV, tidy table (trackpy, quot, MOSAIC, ...), TrackMate CSV/XML.
+    format, columns, units
+        As in :func:`andimamba.io.read_tracks`.
+    pixel_size : float, optional
+        µm per pixel: converts µm/nm positions and reports K also in µm²/s^α.
+    frame_interval : float, optional
+        Seconds per frame.
+    min_length : int
+        Shorter tracks are skipped and listed (:attr:`Prediction.skipped`); tracks of 6–19 frames
+        get one α and K each (regime ``short``).
+    model : str, path or Predictor
+        ``"bimamba"`` (default), ``"bilstm"``, ``"classical"``, a trained run folder, or a loaded
+        :class:`~andimamba.predict.Predictor`.
+    tta, specialise, specialise_steps
+        See :func:`run_predictor`.
+    window : int or None
+        Tracks longer than this run in half-overlapping windows of this length; None: whole.
+    batch_size : int
+        Tracks per forward pass.
+    loc_noise : float, optional
+        Localisation noise std per coordinate (px), sharpens the short-track estimates.
+    progress : bool
+        Progress bars.
+
+    Returns
+    -------
+    Prediction
+    """
+    from .io import read_tracks
+
+    pred = _predictor(model, window, batch_size, loc_noise)
+    tracks = read_tracks(path, format=format, pixel_size=pixel_size, frame_interval=frame_interval, columns=columns,
+                         units=units, min_length=min_length)
+    return run_predictor([tracks], pred, tta=tta, specialise=specialise, specialise_steps=specialise_steps,
+                         pixel_size=pixel_size, frame_interval=frame_interval, progress=progress)
+
+
+def predict_folder(path, *, min_length: int = SHORT_MIN_LENGTH, model="bimamba", tta: bool = False, specialise: bool = False,
+                   specialise_steps: int | None = None, window: int | None = 200, batch_size: int = 512,
+                   loc_noise: float | None = None, progress: bool = False) -> Prediction:
+    """Read an AnDi-2 challenge folder (``track_2/exp_E/trajs_fov_J.csv``, pixels) and predict.
+
+    Parameters are those of :func:`predict_file` (no format, units or calibration: challenge
+    files are in pixels and frames). Returns a :class:`Prediction` in folder mode, whose
+    :meth:`~Prediction.write_submission` writes the official submission layout.
+    """
+    from .io import read_andi_folder
+
+    pred = _predictor(model, window, batch_size, loc_noise)
+    groups = read_andi_folder(path, min_length=min_length)
+    return run_predictor(groups, pred, tta=tta, specialise=specialise, specialise_steps=specialise_steps, andi=True,
+                         progress=progress)
