@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from ..errors import UserError
+from .args import add_model, add_out, add_overwrite
 
 
 def register(sub) -> None:
@@ -14,15 +16,14 @@ def register(sub) -> None:
         "batch and length: inputs positions (tracks, frames, 2) float32 px and lengths (tracks,) int64; outputs per frame "
         "state_prob, state, cp_prob, alpha, K, log_K, state_logits, cp_logit (docs/onnx.md).",
     )
-    p.add_argument("--model", default="bimamba", help="shipped model name (bimamba, bilstm) or a trained run folder")
-    p.add_argument("--out", required=True, type=Path, help="the .onnx file to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    add_model(p, classical=False)
+    add_out(p, "the .onnx file to write")
+    add_overwrite(p, "replace an existing --out file")
     p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime check against PyTorch")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UserError
     from ..export import export_onnx
 
     try:

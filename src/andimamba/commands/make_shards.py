@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..errors import UserError
 from ..sim.params import MODELS
 
 
@@ -45,10 +46,10 @@ def _one(args) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.n_shards < 1 or args.shard_size < 1 or args.workers < 1:
-        raise ValueError("--n-shards, --shard-size and --workers must be integers >= 1")
+        raise UserError("--n-shards, --shard-size and --workers must be integers >= 1")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} is not empty: choose a new --out folder")
+        raise UserError(f"{out} is not empty: choose a new --out folder")
     out.mkdir(parents=True, exist_ok=True)
     streams = np.random.SeedSequence(args.seed).spawn(args.n_shards)
     jobs = [(out / f"shard_{i:05d}.npz", args.shard_size, ss, args.prior, args.models) for i, ss in enumerate(streams)]

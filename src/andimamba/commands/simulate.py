@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
 from ..sim.params import MODELS, ExperimentParams, challenge_params
 
 
@@ -42,14 +43,14 @@ def _params(args) -> ExperimentParams:
         try:
             over = json.loads(args.params.read_text())
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{args.params}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the file") from None
+            raise UserError(f"{args.params}: not valid JSON ({exc.msg} at line {exc.lineno}); fix the file") from None
         if not isinstance(over, dict):
-            raise ValueError(f"{args.params}: expected a JSON object of parameter names to values")
+            raise UserError(f"{args.params}: expected a JSON object of parameter names to values")
         unknown = sorted(set(over) - set(base))
         if unknown:
-            raise ValueError(f"{args.params}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(base))}")
+            raise UserError(f"{args.params}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(base))}")
         if over.get("model", args.model) != args.model:
-            raise ValueError(f"{args.params}: model {over['model']!r} contradicts --model {args.model}")
+            raise UserError(f"{args.params}: model {over['model']!r} contradicts --model {args.model}")
         base.update(over)
     if args.N is not None:
         base["N"] = args.N
@@ -64,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
 
     params = _params(args)
     if args.n_fovs < 1:
-        raise ValueError(f"invalid parameter --n-fovs={args.n_fovs}: allowed an integer >= 1")
+        raise UserError(f"invalid parameter --n-fovs={args.n_fovs}: allowed an integer >= 1")
     if args.workers < 1:
-        raise ValueError(f"invalid parameter --workers={args.workers}: allowed an integer >= 1")
+        raise UserError(f"invalid parameter --workers={args.workers}: allowed an integer >= 1")
     final = Path(args.out) / "track_2" / f"exp_{args.exp_index}"
     if final.exists() and not args.overwrite:
-        raise FileExistsError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
+        raise UserError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
     from ..io.outdir import check_target
 
     check_target(final, overwrite=True)  # an unusable --out is found before simulating, not after

@@ -52,6 +52,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from andimamba.checkpoint import load_model
+from andimamba.errors import UserError
 from andimamba.io.atomic import atomic_write_bytes
 from andimamba.nn.masking import length_mask
 from andimamba.nn.model import AnDiNet, ModelConfig
@@ -150,7 +151,7 @@ def _load(model: str | Path | AnDiNet) -> tuple[AnDiNet, str]:
     if isinstance(model, AnDiNet):
         return _with_scan(model, "export"), model.config.arch
     if str(model) == "classical":
-        raise ValueError(f"the classical baseline is not a network and has no ONNX form: give {opt('model', 'bimamba')}, "
+        raise UserError(f"the classical method is not a network and has no ONNX form: give {opt('model', 'bimamba')}, "
                          f"{opt('model', 'bilstm')} or a trained run folder")
     return load_model(resolve_model_path(model), scan_impl="export"), str(model)
 
@@ -276,9 +277,9 @@ def export_onnx(model: str | Path | AnDiNet, out: str | Path, *, overwrite: bool
         raise ImportError(f"ONNX export needs the onnx and onnxscript packages ({err}): pip install 'andimamba[onnx]'") from err
     out = Path(out)
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} already exists: pass {opt('overwrite', True)} or choose another file")
+        raise UserError(f"{out} already exists: pass {opt('overwrite', True)} or choose another file")
     if not out.parent.is_dir():
-        raise FileNotFoundError(f"{out.parent} is not a folder: create it first")
+        raise UserError(f"{out.parent} is not a folder: create it first")
     net, name = _load(model)
     from andimamba.export.onnx_ops import finish, translation_table
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
 from .challenge import FOV, ensemble_matrix
 from .params import ExperimentParams
 
@@ -66,7 +67,7 @@ def write_experiment(out: str | Path, exp_idx: int, params: ExperimentParams, fo
 
     final = Path(out) / "track_2" / f"exp_{exp_idx}"
     if final.exists() and not overwrite:
-        raise FileExistsError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
+        raise UserError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
     # staged beside exp_E and swapped in by renames: a kill leaves the previous experiment or the new one
     with staged_output(final, overwrite=True) as tmp:
         for j, fov in enumerate(fovs):

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..errors import UserError
+
 MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
 ALPHA_BOUNDS = (0.0, 1.999)
 K_BOUNDS = (1e-12, 1e6)
@@ -95,7 +97,7 @@ class ExperimentParams:
 
 
 def _fail(name: str, value, allowed: str) -> None:
-    raise ValueError(f"invalid parameter {name}={value!r}: allowed {allowed}")
+    raise UserError(f"invalid parameter {name}={value!r}: allowed {allowed}")
 
 
 def validate(p: ExperimentParams) -> None:
