@@ -22,9 +22,10 @@ def main():
     ap.add_argument("--model", default="bimamba")
     ap.add_argument("--window", type=int, default=200)
     a = ap.parse_args()
-    from andimamba.metrics import TrackLabels, single_trajectory_scores
+    from andimamba.metrics import single_trajectory_scores
     from andimamba.predict import load_predictor
-    from andimamba.sim.labels import label_filter, segments_from_labels
+    from andimamba.result import SegmentResult, segments_from_labels
+    from andimamba.sim.labels import label_filter
     from andimamba.sim.models import simulate
     from andimamba.sim.params import ExperimentParams
 
@@ -36,7 +37,7 @@ def main():
     for i in range(a.n):
         al, k, s = (label_filter(c[i]) for c in (sim.alpha, sim.K, sim.state))
         cps, sa, sk, ss = segments_from_labels(al, k, s)
-        truth[i] = TrackLabels(i, cps, sa, sk, ss, a.T)
+        truth[i] = SegmentResult(i, a.T, cps, sa, sk, ss)
     pos = (xy - xy[:, :1]).astype(np.float32)
     lengths = np.full(a.n, a.T)
     print(f"{a.n} tracks of {a.T} frames, model {a.model}")
@@ -46,7 +47,7 @@ def main():
         t = time.perf_counter()
         res = pred_obj.predict_batch(pos, lengths)
         dt = time.perf_counter() - t
-        pred = {i: TrackLabels(i, r.cps, r.alphas, r.Ks, r.states, r.T) for i, r in enumerate(res)}
+        pred = dict(enumerate(res))
         sc = single_trajectory_scores(truth, pred)
         print(f"| {mode} | {sc['rmse_cp']:.2f} ({sc['jsc_cp']:.2f}) | {sc['alpha_mae']:.3f} | {sc['K_msle']:.4f} | {sc['state_f1']:.3f} | {dt:.1f} |")
 

@@ -1,7 +1,7 @@
 """Scoring speed: andi-datasets' official scorer vs andimamba.metrics, on the same randomized experiment.
 
 One experiment of N tracks (default 2,000) with the randomized predictions of
-``tests/test_metrics.py`` (perfect, jittered, missing, invalid values, lines without T, …), split
+``tests/metrics/random_labels.py`` (perfect, jittered, missing, invalid values, lines without T, …), split
 over FOVs of 100 tracks. Timed, on identical inputs:
 
 1. reading the two label files (``load_file_to_df`` vs ``read_labels_file``);
@@ -29,15 +29,16 @@ from pathlib import Path
 import numpy as np
 import scipy
 
+from andimamba import andi2
 from andimamba.metrics import ensemble_scores, read_labels_file, score_directory, single_trajectory_scores
 
 KEYS = ["rmse_cp", "jsc_cp", "alpha_mae", "K_msle", "state_f1"]
 
 
 def _random_experiment():
-    """The randomized experiment generator of tests/test_metrics.py (one piece of code for both)."""
-    path = Path(__file__).resolve().parents[1] / "tests" / "test_metrics.py"
-    spec = importlib.util.spec_from_file_location("_test_metrics", path)
+    """The randomized experiment generator of the metrics tests (one piece of code for both)."""
+    path = Path(__file__).resolve().parents[1] / "tests" / "metrics" / "random_labels.py"
+    spec = importlib.util.spec_from_file_location("_random_labels", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.random_experiment
@@ -64,7 +65,7 @@ def cpu_name() -> str:
 
 def write_folder(root: Path, t_lines, p_lines, per_fov=100):
     """One experiment (exp_0), FOVs of per_fov tracks, truth and prediction sides, 2-state ensembles."""
-    ref, res = root / "ref" / "track_2" / "exp_0", root / "res" / "track_2" / "exp_0"
+    ref, res = andi2.exp_dir(root / "ref", 0), andi2.exp_dir(root / "res", 0)
     ref.mkdir(parents=True), res.mkdir(parents=True)
     def local(line, a):  # traj_idx counted from 0 in each FOV, as in the challenge files
         idx, *rest = line.split(",", 1)
@@ -73,12 +74,11 @@ def write_folder(root: Path, t_lines, p_lines, per_fov=100):
     by_idx = {int(float(x.split(",")[0])): x for x in p_lines}
     for j, a in enumerate(range(0, len(t_lines), per_fov)):
         chunk = t_lines[a:a + per_fov]
-        (ref / f"traj_labs_fov_{j}.txt").write_text("".join(local(x, a) for x in chunk))
+        andi2.truth_file(ref, j).write_text("".join(local(x, a) for x in chunk))
         ids = [int(x.split(",")[0]) for x in chunk]
-        (res / f"fov_{j}.txt").write_text("".join(local(by_idx[i], a) for i in ids if i in by_idx))
+        andi2.fov_file(res, j).write_text("".join(local(by_idx[i], a) for i in ids if i in by_idx))
     for d, m in ((ref, ENS_TRUE), (res, ENS_PRED)):
-        (d / "ensemble_labels.txt").write_text("model: multi_state; num_state: 2 \n"
-                                               + "\n".join(";".join(repr(v) for v in row) for row in m) + "\n")
+        andi2.ensemble_file(d).write_text(andi2.ensemble_text("multi_state", m))
     return root / "res", root / "ref"
 
 

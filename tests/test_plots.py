@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from andimamba.io.results import SegmentResult  # noqa: E402
+from andimamba.result import SegmentResult  # noqa: E402
 from andimamba.plots import plot_alpha_logK_map, plot_traces, save_run_plots  # noqa: E402
 
 

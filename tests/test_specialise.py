@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from andimamba.io.results import SegmentResult
+from andimamba.result import SegmentResult
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.specialise import SpecialiseConfig, specialise, surrogate_experiments
 

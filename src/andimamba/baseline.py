@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from .io.results import SegmentResult
+from .result import SegmentResult
 
 VAR_LOG_CHI2_2 = np.pi**2 / 6
 

@@ -30,8 +30,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .io.results import SegmentResult, frames_table, segments_table
+from .io.results import frames_table, segments_table
 from .io.tracks import Tracks
+from .result import SegmentResult
 from .short_tracks import SHORT_MIN_LENGTH
 
 __all__ = ["Prediction", "RUN_OUTPUTS", "run_predictor", "predict_file", "predict_folder"]

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .io.results import SegmentResult
+from .result import SegmentResult
 from .sim.labels import majority_filter
 
 

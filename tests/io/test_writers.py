@@ -14,14 +14,13 @@ from andimamba.io import (
     frames_table,
     k_physical,
     segments_table,
-    submission_line,
-    submission_path,
     write_ensemble_labels,
     write_frames_csv,
     write_segments_csv,
     write_submission_fov,
 )
-from andimamba.io import atomic, writers
+from andimamba.andi2 import exp_dir, fov_file, label_line
+from andimamba.io import atomic
 
 
 def results() -> list[SegmentResult]:
@@ -41,7 +40,7 @@ def parse_line(line: str) -> dict:
 
 
 def test_submission_round_trip(tmp_path):
-    p = write_submission_fov(submission_path(tmp_path, 0, 3), results())
+    p = write_submission_fov(fov_file(exp_dir(tmp_path, 0), 3), results())
     assert p == tmp_path / "track_2" / "exp_0" / "fov_3.txt"
     lines = p.read_text().splitlines()
     assert len(lines) == 3
@@ -67,9 +66,9 @@ def test_submission_read_by_andi_datasets(tmp_path):
 
 def test_submission_refuses_bad_results(tmp_path):
     with pytest.raises(ValueError, match="integer traj_idx"):
-        submission_line(SegmentResult("5.2", T=20, cps=[], alphas=[1.0], Ks=[1.0], states=[2]))
+        label_line(SegmentResult("5.2", T=20, cps=[], alphas=[1.0], Ks=[1.0], states=[2]))
     with pytest.raises(ValueError, match="finite"):
-        submission_line(SegmentResult("5", T=20, cps=[], alphas=[np.nan], Ks=[1.0], states=[2]))
+        label_line(SegmentResult("5", T=20, cps=[], alphas=[np.nan], Ks=[1.0], states=[2]))
     with pytest.raises(ValueError, match="twice"):
         write_submission_fov(tmp_path / "dup.txt", results() + results()[:1])
     assert list(tmp_path.iterdir()) == []  # nothing written, no temporary left

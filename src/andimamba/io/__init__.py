@@ -18,12 +18,12 @@ from .readers import (
     tracks_from_dataframe,
 )
 from .trackmate import read_trackmate_spots, read_trackmate_tracks, read_trackmate_xml
-from .results import STATE_NAMES, SegmentResult, frames_table, k_physical, segments_table
+from ..andi2 import STATE_NAMES
+from ..result import SegmentResult
+from .results import frames_table, k_physical, segments_table
 from .tracks import Tracks
 from .writers import (
     atomic_open,
-    submission_line,
-    submission_path,
     write_ensemble_labels,
     write_frames_csv,
     write_segments_csv,
@@ -39,8 +39,6 @@ __all__ = [
     "frames_table",
     "k_physical",
     "segments_table",
-    "submission_line",
-    "submission_path",
     "write_ensemble_labels",
     "write_frames_csv",
     "write_segments_csv",

@@ -1,8 +1,8 @@
-"""Per-track segmentation results, their tables, and K in physical units.
+"""Tables of segmentation results (one row per segment, one row per frame), and K in physical units.
 
-A :class:`SegmentResult` is what the writers consume: one track's change points (0-based
-positions within the track, the first frame of each new segment, as in AnDi-2) and per-segment
-α, K (px²/frame^α) and state, optionally with per-frame model outputs.
+The tables are built from :class:`~andimamba.result.SegmentResult` objects (one track's change
+points — 0-based positions within the track, the first frame of each new segment, as in AnDi-2 —
+and per-segment α, K in px²/frame^α and state, optionally with per-frame model outputs).
 
 Physical units
 --------------
@@ -14,19 +14,17 @@ MSD_µm²(t_s) = p²·4·K·(t_s/Δt)^α, hence :func:`k_physical`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from ..sim.labels import labels_from_segments
+from ..andi2 import STATE_NAMES
+from ..result import SegmentResult
 from .tracks import Tracks
 
-STATE_NAMES = {0: "immobile", 1: "confined", 2: "free", 3: "directed"}
 K_PX = "K_px2_per_frame_alpha"
 K_UM = "K_um2_per_s_alpha"
-REGIMES = ("full", "short")
 
 
 def k_physical(K_px, alpha, pixel_size_um: float, frame_interval_s: float):
@@ -55,106 +53,6 @@ def k_physical(K_px, alpha, pixel_size_um: float, frame_interval_s: float):
     """
     out = np.asarray(K_px, dtype=np.float64) * pixel_size_um ** 2 / frame_interval_s ** np.asarray(alpha, np.float64)
     return float(out) if out.ndim == 0 else out
-
-
-@dataclass
-class SegmentResult:
-    """Segmentation of one track.
-
-    Attributes
-    ----------
-    track_id : str
-        Track id (as in :class:`~andimamba.io.tracks.Tracks`).
-    T : int
-        Number of frames of the track.
-    cps : ndarray, shape (n - 1,), int
-        Change points: 0-based positions within the track, strictly increasing, in [1, T - 1].
-    alphas, Ks : ndarray, shape (n,), float
-        Per-segment α and K (px²/frame^α).
-    states : ndarray, shape (n,), int
-        Per-segment state code (0 immobile, 1 confined, 2 free, 3 directed).
-    first_frame : int
-        Absolute frame number of position 0 (for the CSV tables).
-    alpha_frame, K_frame, cp_prob : ndarray, shape (T,), float, optional
-        Per-frame model outputs (α, K in px²/frame^α, change-point probability).
-    state_frame : ndarray, shape (T,), int, optional
-        Per-frame state code.
-    regime : {"full", "short"}
-        ``"full"``: change points and segments from the per-frame model outputs (tracks of at least
-        20 frames); ``"short"``: one α and K for the whole track from the short-track estimator
-        (:mod:`andimamba.short_tracks`, 6–19 frames), no change points.
-    """
-
-    track_id: str
-    T: int
-    cps: np.ndarray
-    alphas: np.ndarray
-    Ks: np.ndarray
-    states: np.ndarray
-    first_frame: int = 0
-    alpha_frame: np.ndarray | None = None
-    K_frame: np.ndarray | None = None
-    state_frame: np.ndarray | None = None
-    cp_prob: np.ndarray | None = None
-    regime: str = "full"
-
-    def __post_init__(self) -> None:
-        self.track_id = str(self.track_id)
-        self.T, self.first_frame = int(self.T), int(self.first_frame)
-        self.cps = np.asarray(self.cps, dtype=np.int64).reshape(-1)
-        self.alphas = np.asarray(self.alphas, dtype=np.float64).reshape(-1)
-        self.Ks = np.asarray(self.Ks, dtype=np.float64).reshape(-1)
-        self.states = np.asarray(self.states).reshape(-1).astype(np.int64)
-        n = len(self.cps) + 1
-        where = f"SegmentResult of track {self.track_id}"
-        if self.T < 1:
-            raise ValueError(f"{where}: T must be >= 1, got {self.T}")
-        if self.regime not in REGIMES:
-            raise ValueError(f"{where}: regime must be one of {', '.join(REGIMES)}, got {self.regime!r}")
-        if self.regime == "short" and len(self.cps):
-            raise ValueError(f"{where}: a short-regime track has no change points")
-        if not (len(self.alphas) == len(self.Ks) == len(self.states) == n):
-            raise ValueError(f"{where}: {len(self.cps)} change points need {n} alphas, Ks and states, got "
-                             f"{len(self.alphas)}, {len(self.Ks)}, {len(self.states)}")
-        if n > 1 and (np.any(np.diff(self.cps) <= 0) or self.cps[0] < 1 or self.cps[-1] > self.T - 1):
-            raise ValueError(f"{where}: change points must be increasing positions in [1, T-1={self.T - 1}], "
-                             f"got {self.cps.tolist()}")
-        for name in ("alpha_frame", "K_frame", "state_frame", "cp_prob"):
-            v = getattr(self, name)
-            if v is not None:
-                v = np.asarray(v).reshape(-1)
-                if len(v) != self.T:
-                    raise ValueError(f"{where}: {name} has {len(v)} values for T={self.T} frames")
-                setattr(self, name, v)
-
-    @property
-    def n_segments(self) -> int:
-        """Number of segments (change points + 1)."""
-        return len(self.cps) + 1
-
-    def bounds(self) -> np.ndarray:
-        """(n, 2) int: ``[start, stop)`` positions of each segment within the track."""
-        edges = np.concatenate([[0], self.cps, [self.T]])
-        return np.stack([edges[:-1], edges[1:]], axis=1)
-
-    def per_frame(self) -> dict[str, np.ndarray]:
-        """Per-frame α, K, state (the model's when present, else expanded from the segments) and
-        cp_prob (NaN when absent), each of length T.
-
-        Frames of a segment reported as immobile with α = K = 0 (the AnDi-2 label convention, see
-        :class:`~andimamba.segments.SegmenterConfig`) carry those values and state 0, so that the
-        per-frame and per-segment tables agree."""
-        def get(v, seg):
-            return v if v is not None else labels_from_segments(self.cps, seg, self.T)
-        out = {"alpha": get(self.alpha_frame, self.alphas).astype(np.float64),
-               "K": get(self.K_frame, self.Ks).astype(np.float64),
-               "state": get(self.state_frame, self.states).astype(np.int64),
-               "cp_prob": (self.cp_prob if self.cp_prob is not None else np.full(self.T, np.nan)).astype(np.float64)}
-        # one convention for immobile segments: reported with alpha = K = 0 (the AnDi-2 label), their frames too
-        for (a, b), st, al, k in zip(self.bounds(), self.states, self.alphas, self.Ks):
-            if st == 0 and al == 0 and k == 0:
-                out["alpha"][a:b], out["K"][a:b], out["state"][a:b] = 0.0, 0.0, 0
-        return out
 
 
 def _both(pixel_size, frame_interval) -> bool:

@@ -5,62 +5,25 @@ over the destination with :func:`os.replace` only once everything was written an
 exception (bad value, full disk, Ctrl-C) never leaves a half-written file and an existing file
 stays intact. Missing parent folders are created.
 
-AnDi-2 submission (``track_2/exp_E/fov_J.txt``), one line per track::
-
-    traj_idx,K_1,alpha_1,state_1,CP_1,...,K_n,alpha_n,state_n,T
-
-K before α; CPs are 0-based positions within the track; states are integers; the line always
-ends with T (the scorer drops the last CP otherwise), so it has 4·n + 1 fields. Floats are written
-with ``repr`` precision. ``ensemble_labels.txt``: ``model: NAME; num_state: k`` then a
-``;``-separated 5 × k matrix (mean α, var α, mean K, var K, weight).
+The AnDi-2 files (``fov_J.txt`` label lines, ``ensemble_labels.txt``) are spelled by
+:mod:`andimamba.andi2` (format and folder layout); this module writes them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from ..andi2 import ensemble_text, label_line
+from ..result import SegmentResult
 from .atomic import atomic_open
-from .results import K_PX, SegmentResult, frames_table, segments_table
+from .results import K_PX, frames_table, segments_table
 from .tracks import Tracks
 
-_INT_ID = re.compile(r"-?\d+")
 SEGMENT_COLUMNS = ("track_id", "segment", "start_frame", "end_frame", "n_frames", "alpha", K_PX, "state", "state_name", "regime")
 FRAME_COLUMNS = ("track_id", "frame", "alpha", K_PX, "state", "cp_prob")
-
-
-def _num(v) -> str:
-    return repr(float(v))
-
-
-def submission_line(r: SegmentResult) -> str:
-    """The AnDi-2 line of one track (no newline): ``traj_idx,K1,alpha1,state1,CP1,...,T``.
-
-    Raises
-    ------
-    ValueError
-        If the track id is not an integer (the scorer reads it as a number) or a value is not finite.
-    """
-    if not _INT_ID.fullmatch(r.track_id):
-        raise ValueError(f"track {r.track_id!r}: AnDi-2 submissions need integer traj_idx (pieces of tracks "
-                         "split at frame gaps cannot be submitted)")
-    if not (np.all(np.isfinite(r.alphas)) and np.all(np.isfinite(r.Ks))):
-        raise ValueError(f"track {r.track_id}: alpha and K must be finite, got alphas {r.alphas.tolist()}, "
-                         f"Ks {r.Ks.tolist()}")
-    out = [r.track_id]
-    for i in range(r.n_segments):
-        out += [_num(r.Ks[i]), _num(r.alphas[i]), str(int(r.states[i]))]
-        out.append(str(int(r.cps[i])) if i < r.n_segments - 1 else str(r.T))
-    return ",".join(out)
-
-
-def submission_path(root, experiment: int, fov: int) -> Path:
-    """``root/track_2/exp_{experiment}/fov_{fov}.txt``, the official AnDi-2 submission layout."""
-    return Path(root) / "track_2" / f"exp_{int(experiment)}" / f"fov_{int(fov)}.txt"
 
 
 def write_submission_fov(path, results: Iterable[SegmentResult]) -> Path:
@@ -69,14 +32,21 @@ def write_submission_fov(path, results: Iterable[SegmentResult]) -> Path:
     Parameters
     ----------
     path : str or path-like
-        Destination, e.g. ``out/track_2/exp_0/fov_0.txt``.
+        Destination, e.g. :func:`andimamba.andi2.fov_file` ``(exp_dir, J)``.
     results : iterable of SegmentResult
-        One per track; track ids must be integers and unique.
+        One per track, written as :func:`andimamba.andi2.label_line`; track ids must be integers
+        and unique.
 
     Returns
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    ValueError
+        For a repeated track id, or a track :func:`~andimamba.andi2.label_line` refuses (nothing is
+        written then).
     """
     seen: set[str] = set()
     with atomic_open(path) as f:
@@ -84,7 +54,7 @@ def write_submission_fov(path, results: Iterable[SegmentResult]) -> Path:
             if r.track_id in seen:
                 raise ValueError(f"track {r.track_id} appears twice in one field of view")
             seen.add(r.track_id)
-            f.write(submission_line(r) + "\n")
+            f.write(label_line(r) + "\n")
     return Path(path)
 
 
@@ -94,7 +64,7 @@ def write_ensemble_labels(path, model_name: str, matrix) -> Path:
     Parameters
     ----------
     path : str or path-like
-        Destination, e.g. ``out/track_2/exp_0/ensemble_labels.txt``.
+        Destination, e.g. :func:`andimamba.andi2.ensemble_file` ``(exp_dir)``.
     model_name : str
         Diffusion model (e.g. ``"multi_state"``); no spaces or ``;``.
     matrix : array_like, shape (5, k)
@@ -103,19 +73,15 @@ def write_ensemble_labels(path, model_name: str, matrix) -> Path:
     Returns
     -------
     Path
+
+    Raises
+    ------
+    ValueError
+        For a matrix of another shape or with non-finite values, or a bad model name.
     """
-    mat = np.asarray(matrix, dtype=np.float64)
-    if mat.ndim == 1:
-        mat = mat[:, None]
-    if mat.ndim != 2 or mat.shape[0] != 5:
-        raise ValueError(f"the ensemble matrix must have shape (5, k), got {mat.shape}")
-    if not np.all(np.isfinite(mat)):
-        raise ValueError("the ensemble matrix must be finite")
-    if not model_name or re.search(r"[\s;]", model_name):
-        raise ValueError(f"model_name must be one word without ';', got {model_name!r}")
+    text = ensemble_text(model_name, matrix)  # validates before anything is written
     with atomic_open(path) as f:
-        f.write(f"model: {model_name}; num_state: {mat.shape[1]} \n")
-        np.savetxt(f, mat, delimiter=";")
+        f.write(text)
     return Path(path)
 
 
