@@ -13,7 +13,7 @@ track has the same law; positions in px, K in px²/frame^α):
 - ``immobile``: σ = 0.12 px noise around a fixed point (labels α = 0, K = 0, as AnDi).
 
 Estimators: ``prior`` the constant α = test-set mean, K = test-set median (an oracle constant);
-``classical`` the shipped baseline's TAMSD fit (``baseline._tamsd_fit``, lags 1 … max(1, min(5, T//3)));
+``classical`` the classical method's TAMSD fit (``classical._tamsd_fit``, lags 1 … max(1, min(5, T//3)));
 ``tamsd+σ`` a fit of MSD(τ) = 4Kτ^α + 4σ² (α on a 0.02 grid, non-negative 4K and 4σ² by weighted
 least squares on relative residuals, lags 1 … min(T−1, max(3, min(5, T−2))));
 ``bimamba`` the shipped network on the short track as is, per-track mean of per-frame α and K;
@@ -95,9 +95,9 @@ def simulate(kind: str, T: int, n: int, sigma: float, rng: np.random.Generator):
 
 # ---------------------------------------------------------------------------------------- estimators
 def est_classical(pos, T, sigma):
-    from andimamba.baseline import BaselineConfig, _tamsd_fit
+    from andimamba.classical import ClassicalConfig, _tamsd_fit
 
-    cfg = BaselineConfig()
+    cfg = ClassicalConfig()
     out = np.array([_tamsd_fit(p, cfg.max_lag) for p in pos])  # (n, 2)
     return np.clip(out[:, 0], *cfg.alpha_clip), out[:, 1]
 

@@ -3,7 +3,7 @@ reflections of each track), segments, and the model registry of shipped weights.
 
 Shipped models live in ``andimamba/weights/<name>/`` (``model.safetensors`` + ``config.json`` +
 ``MODEL_CARD.md``); ``load_predictor("bimamba")`` loads one, ``load_predictor("path/to/run")`` a
-run directory of ``andimamba train``, and ``load_predictor("classical")`` the classical baseline.
+run directory of ``andimamba train``, and ``load_predictor("classical")`` the classical method (:mod:`andimamba.classical`).
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
 
 
 class Predictor:
-    """A model (or the classical baseline) plus the per-frame → segments step.
+    """A model (or the classical method) plus the per-frame → segments step.
 
     Parameters
     ----------
     model : AnDiNet or None
-        None means the classical baseline.
+        None means the classical method (:mod:`andimamba.classical`).
     segmenter : SegmenterConfig, optional
     window : int or None
         Tracks longer than ``window`` frames are processed in overlapping windows of that length
@@ -183,7 +183,7 @@ class Predictor:
         α ≥ 1.9 (the AnDi-2 label rule), immobile with α = K = 0 for a track that never moves,
         else free (confinement cannot be told from so few frames).
         """
-        from .io.results import SegmentResult
+        from .result import SegmentResult
         from .short_tracks import estimate_short
 
         lengths = np.asarray(lengths, dtype=np.int64)
@@ -200,32 +200,29 @@ class Predictor:
     def predict_batch(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, tta: bool = False):
         """Segments of every track of a padded batch (list of ``SegmentResult``)."""
         if self.is_classical:
-            from .baseline import segment_batch_classical
+            from .classical import segment_batch_classical
 
             return segment_batch_classical(positions, lengths, ids, first_frames)
         out = self.frame_outputs(positions, lengths, tta)
         return segment_batch(out, lengths, ids, first_frames, self.segmenter)
 
 
-def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None = 200, batch_size: int = 512,
+def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None | str = "model", batch_size: int = 512,
                    loc_noise: float | None = None) -> Predictor:
-    """Load a shipped model by name, a trained run directory, or ``"classical"``."""
+    """Load a shipped model by name, a trained run directory, or ``"classical"``.
+
+    ``window="model"`` (default) takes the checkpoint's window (its training length, 200 frames for the
+    shipped models); an int sets another, None runs every track whole. The segmenter is the checkpoint's.
+    """
     if str(name_or_path) == "classical":
         return Predictor(None, name="classical", loc_noise=loc_noise)
-    from .checkpoint import load_model
+    from .checkpoint import load_checkpoint
 
     path = resolve_model_path(name_or_path)
     try:
-        model = load_model(path, device=device)
+        ck = load_checkpoint(path, device=device)
     except Exception as exc:  # safetensors raises its own error type for corrupt files
         raise UserError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another "
                         f"{opt('model')}") from None
-    model.eval()
-    seg = None
-    seg_file = path / "segmenter.json"  # written by andimamba.tuning.tune_segmenter
-    if seg_file.is_file():
-        import json
-
-        d = json.loads(seg_file.read_text())
-        seg = SegmenterConfig(**{k: d[k] for k in SegmenterConfig().to_dict() if k in d})
-    return Predictor(model, segmenter=seg, window=window, batch_size=batch_size, name=str(name_or_path), loc_noise=loc_noise)
+    return Predictor(ck.model, segmenter=ck.segmenter, window=ck.window if window == "model" else window, batch_size=batch_size,
+                     name=str(name_or_path), loc_noise=loc_noise)

@@ -206,11 +206,13 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
                        uniq[code[i]], frame[i - 1], frame[i], int(len(np.unique(ids[is_split]))))
 
     data = pd.DataFrame({"track_id": ids, "frame": frame, "x": x * scale, "y": y * scale})
+    rows = order.astype(np.int64)  # (n,) row of the raw table behind each row of data
     lengths = data.groupby("track_id", sort=False).size()
     short = lengths[lengths < min_length]
     skipped = [(str(k), int(v)) for k, v in short.items()]
     if skipped:
-        data = data[~data["track_id"].isin(short.index)].reset_index(drop=True)
+        keep = ~data["track_id"].isin(short.index).to_numpy()
+        data, rows = data[keep].reset_index(drop=True), rows[keep]
         eg = ", ".join(f"{k} ({v} frames)" for k, v in skipped[:3])
         logger.warning("%s: skipped %d track(s) shorter than min_length=%d frames (e.g. %s); lower "
                        "min_length to keep them", path, len(skipped), min_length, eg)
@@ -218,4 +220,5 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
         raise TrackFileError(path, f"no track has at least min_length={min_length} frames (longest: "
                              f"{int(lengths.max())} frames after splitting at frame gaps)",
                              "lower min_length (--min-length), or check the track and frame columns")
-    return Tracks(data=data, source=str(path), format=fmt, skipped=skipped, n_split=n_split, **meta)
+    return Tracks(data=data, source=str(path), format=fmt, skipped=skipped, n_split=n_split, columns=dict(names),
+                  source_rows=rows, **meta)

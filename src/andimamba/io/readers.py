@@ -17,6 +17,9 @@ Formats (``format=`` names)
     TrackMate's spots table CSV, full XML model file and "Export tracks to XML" file
     (see :mod:`andimamba.io.trackmate`).
 
+Every reader takes the file (or DataFrame) first, then keyword-only options in one order:
+``pixel_size, frame_interval, columns, units, min_length`` (each where it applies).
+
 ``format="auto"`` decides from the file's content, in this order: XML root element; TrackMate
 spots columns (``TRACK_ID, POSITION_X, POSITION_Y, FRAME``); AnDi-2 columns (without a z
 column: FreeTrace's ``traj_idx,frame,x,y,z`` is read as a tidy table, so that 3-D is refused);
@@ -128,7 +131,7 @@ def _andi_numbers(path: Path) -> tuple[int | None, int | None]:
     return (int(m_exp.group(1)) if m_exp else None), (int(m_fov.group(1)) if m_fov else None)
 
 
-def read_andi_csv(path, pixel_size: float | None = None, frame_interval: float | None = None,
+def read_andi_csv(path, *, pixel_size: float | None = None, frame_interval: float | None = None,
                   min_length: int = 20, split_gaps: bool = True) -> Tracks:
     """Read an AnDi-2 challenge ``trajs_fov_*.csv`` file (``traj_idx,frame,x,y``, pixels).
 
@@ -158,8 +161,8 @@ def read_andi_csv(path, pixel_size: float | None = None, frame_interval: float |
                         frame_interval=_text.check_positive("frame_interval", frame_interval))
 
 
-def read_tidy_csv(path, columns: Mapping[str, str] | str | None = None, units: str | None = None,
-                  pixel_size: float | None = None, frame_interval: float | None = None,
+def read_tidy_csv(path, *, pixel_size: float | None = None, frame_interval: float | None = None,
+                  columns: Mapping[str, str] | str | None = None, units: str | None = None,
                   min_length: int = 20) -> Tracks:
     """Read a table with one row per position (trackpy, quot, Spot-On, MOSAIC, u-track, Icy, ...).
 
@@ -167,6 +170,10 @@ def read_tidy_csv(path, columns: Mapping[str, str] | str | None = None, units: s
     ----------
     path : str or path-like
         The CSV file (``,``, tab or ``;`` separated; extra columns are ignored).
+    pixel_size : float, optional
+        µm per pixel; needed to convert nm or µm positions to pixels.
+    frame_interval : float, optional
+        Seconds per frame (metadata).
     columns : mapping or str, optional
         File column names for ``"track"``, ``"frame"``, ``"x"``, ``"y"`` (and ``"z"``, refused
         when it varies), e.g. ``{"track": "cell"}`` or ``"track=cell,frame=t"``; roles left out are
@@ -174,10 +181,6 @@ def read_tidy_csv(path, columns: Mapping[str, str] | str | None = None, units: s
     units : {"px", "nm", "um"}, optional
         Units of x, y in the file. Default: the unit the x/y headers declare (``x [nm]``), else
         the format's (Spot-On: µm), else pixels. Contradicting the header is an error.
-    pixel_size : float, optional
-        µm per pixel; needed to convert nm or µm positions to pixels.
-    frame_interval : float, optional
-        Seconds per frame (metadata).
     min_length : int
         Shortest track kept, in frames.
 
@@ -201,15 +204,15 @@ def read_tidy_csv(path, columns: Mapping[str, str] | str | None = None, units: s
 read_trackpy_csv = read_tidy_csv  # the old name
 
 
-def tracks_from_dataframe(df: pd.DataFrame, columns: Mapping[str, str] | str | None = None,
-                          units: str | None = None, pixel_size: float | None = None,
-                          frame_interval: float | None = None, min_length: int = 20,
-                          name: str = "<DataFrame>") -> Tracks:
+def tracks_from_dataframe(df: pd.DataFrame, *, pixel_size: float | None = None,
+                          frame_interval: float | None = None, columns: Mapping[str, str] | str | None = None,
+                          units: str | None = None, min_length: int = 20, name: str = "<DataFrame>") -> Tracks:
     """Validate an in-memory tidy DataFrame (e.g. from ``trackpy.link``) into :class:`Tracks`.
 
     Columns are recognised as in :func:`read_tidy_csv` (``particle, frame, x, y``, ``trajectory``,
     ``x [nm]``, ...); same checks, gap splitting and skipping as the file readers; errors name the
-    DataFrame row (index label). ``name`` labels the data in messages.
+    DataFrame row (index label). ``name`` labels the data in messages. ``Tracks.source_rows``
+    gives the DataFrame row position of every position kept, ``Tracks.columns`` the columns used.
     """
     by_name = {str(c).strip(): c for c in df.columns}
     match = recognise_columns(list(by_name), df.rename(columns=lambda c: str(c).strip()), columns, name)
@@ -253,9 +256,9 @@ def _icy_blocks(p: Path) -> bool:
         return bool(re.search(r"(?im)^\s*track\s*#\s*[,;\t]", f.read(4096)))
 
 
-def read_tracks(path, format: str = "auto", pixel_size: float | None = None, frame_interval: float | None = None,
-                columns: Mapping[str, str] | str | None = None, min_length: int = 20,
-                units: str | None = None) -> Tracks:
+def read_tracks(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,
+                columns: Mapping[str, str] | str | None = None, units: str | None = None,
+                min_length: int = 20) -> Tracks:
     """Read one track file of any supported format into :class:`Tracks` (pixels, frames).
 
     Parameters
@@ -272,11 +275,11 @@ def read_tracks(path, format: str = "auto", pixel_size: float | None = None, fra
     columns : mapping or str, optional
         Column names of a tidy table, e.g. ``"track=cell,frame=t,x=px,y=py"`` (see
         :func:`read_tidy_csv`).
-    min_length : int
-        Shortest track kept, in frames; shorter ones are skipped and reported (``Tracks.skipped``).
     units : {"px", "nm", "um"}, optional
         Units of the positions; default: what the file declares (header, TrackMate units), else
         pixels (see the module docstring).
+    min_length : int
+        Shortest track kept, in frames; shorter ones are skipped and reported (``Tracks.skipped``).
 
     Returns
     -------
@@ -342,7 +345,7 @@ def _auto_format(p: Path, found_fmt: str | None, found: str, kind: str, detail, 
                          "give a CSV table of positions or a TrackMate XML file (model, or 'Export tracks to XML')")
 
 
-def read_andi_folder(path, min_length: int = 20) -> list[Tracks]:
+def read_andi_folder(path, *, min_length: int = 20) -> list[Tracks]:
     """Read every ``exp_*/trajs_fov_*.csv`` of an AnDi-2 challenge folder.
 
     Parameters

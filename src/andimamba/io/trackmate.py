@@ -193,7 +193,7 @@ def _header_rows(path: Path) -> tuple[int, list[str], list[str]]:
     return n, keys, units
 
 
-def read_trackmate_spots(path, pixel_size: float | None = None, frame_interval: float | None = None,
+def read_trackmate_spots(path, *, pixel_size: float | None = None, frame_interval: float | None = None,
                          units: str | None = None, min_length: int = 20) -> Tracks:
     """Read a TrackMate spots table CSV export.
 
@@ -366,7 +366,7 @@ def _image_calibration(p: Path, image: dict[str, str] | None) -> tuple[float | N
     return pw, dt, why
 
 
-def read_trackmate_xml(path, pixel_size: float | None = None, frame_interval: float | None = None,
+def read_trackmate_xml(path, *, pixel_size: float | None = None, frame_interval: float | None = None,
                        units: str | None = None, min_length: int = 20) -> Tracks:
     """Read a TrackMate XML model file (the file TrackMate saves and reloads).
 
@@ -450,7 +450,7 @@ def _drop_flattened(p: Path, raw: pd.DataFrame, n_spots: dict[str, float | None]
     return raw, len(flat)
 
 
-def read_trackmate_tracks(path, pixel_size: float | None = None, frame_interval: float | None = None,
+def read_trackmate_tracks(path, *, pixel_size: float | None = None, frame_interval: float | None = None,
                           units: str | None = None, min_length: int = 20) -> Tracks:
     """Read TrackMate's simple "Export tracks to XML file" output (``<Tracks>`` root).
 

@@ -60,6 +60,13 @@ class Tracks:
         :mod:`andimamba.io.trackmate`).
     n_unlinked_spots : int
         Number of detections in the file that belong to no (visible) track; they are not analysed.
+    columns : dict
+        Role (``track``, ``frame``, ``x``, ``y``) -> the column (or XML attribute) it was read from,
+        e.g. ``{"track": "particle", ...}`` for a trackpy table.
+    source_rows : ndarray, shape (n,), int64, optional
+        Row position (0-based) in the table the reader parsed of each row of ``data``; for
+        :func:`~andimamba.io.tracks_from_dataframe`, the row position in the DataFrame given, which
+        is how :func:`andimamba.annotate` joins results back onto the user's rows.
     """
 
     data: pd.DataFrame
@@ -73,11 +80,15 @@ class Tracks:
     n_split: int = 0
     n_branched: int = 0
     n_unlinked_spots: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    source_rows: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         missing = [c for c in COLUMNS if c not in self.data.columns]
         if missing:
             raise ValueError(f"Tracks.data lacks column(s) {missing}; it needs {list(COLUMNS)}")
+        if self.source_rows is not None and len(self.source_rows) != len(self.data):
+            raise ValueError(f"Tracks.source_rows has {len(self.source_rows)} entries for {len(self.data)} rows of data")
         d = self.data
         if len(d):
             tid = d["track_id"].to_numpy()

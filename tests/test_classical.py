@@ -1,6 +1,6 @@
 import numpy as np
 
-from andimamba.baseline import segment_track_classical
+from andimamba.classical import segment_track_classical
 from andimamba.sim.fbm import fgn_2d
 
 
@@ -27,7 +27,7 @@ def test_classical_no_change_on_homogeneous_track():
 def test_optimal_partition_matches_brute_force():
     from itertools import combinations
 
-    from andimamba.baseline import _optimal_partition
+    from andimamba.classical import _optimal_partition
 
     rng = np.random.default_rng(3)
     for _ in range(30):

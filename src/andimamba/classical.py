@@ -1,4 +1,4 @@
-"""Classical baseline: penalised change-point detection on log squared steps + per-segment
+"""The classical method (``--model classical``): penalised change-point detection on log squared steps + per-segment
 time-averaged-MSD fits. No training, no network; for honest comparison and for users.
 
 For a track of T frames, the T − 1 log squared step lengths ``u_t = log(Δx_t² + Δy_t²)`` (step
@@ -23,8 +23,8 @@ VAR_LOG_CHI2_2 = np.pi**2 / 6
 
 
 @dataclass
-class BaselineConfig:
-    """Parameters of the classical baseline."""
+class ClassicalConfig:
+    """Parameters of the classical method."""
 
     beta: float = 2.5
     min_seg: int = 3
@@ -100,7 +100,7 @@ def _optimal_partition(u, pen, min_size):  # pragma: no cover - compiled
     return np.array(out, dtype=np.int64)
 
 
-def change_points_classical(xy: np.ndarray, cfg: BaselineConfig) -> np.ndarray:
+def change_points_classical(xy: np.ndarray, cfg: ClassicalConfig) -> np.ndarray:
     """Change points (0-based frame positions) of one track by penalised segmentation of its log
     squared steps."""
     T = xy.shape[0]
@@ -114,9 +114,9 @@ def change_points_classical(xy: np.ndarray, cfg: BaselineConfig) -> np.ndarray:
     return cps[(cps >= cfg.min_seg) & (cps <= T - cfg.min_seg)]
 
 
-def segment_track_classical(xy: np.ndarray, cfg: BaselineConfig | None = None):
+def segment_track_classical(xy: np.ndarray, cfg: ClassicalConfig | None = None):
     """(cps, alphas, Ks, states) of one track (positions (T, 2) in px)."""
-    cfg = cfg or BaselineConfig()
+    cfg = cfg or ClassicalConfig()
     T = xy.shape[0]
     cps = change_points_classical(xy, cfg)
     bounds = np.concatenate([[0], cps, [T]])
@@ -130,7 +130,7 @@ def segment_track_classical(xy: np.ndarray, cfg: BaselineConfig | None = None):
     return cps, np.array(al), np.array(ks), np.array(st, dtype=np.int64)
 
 
-def segment_batch_classical(positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, cfg: BaselineConfig | None = None) -> list[SegmentResult]:
+def segment_batch_classical(positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, cfg: ClassicalConfig | None = None) -> list[SegmentResult]:
     """Classical segmentation of a padded batch of tracks ((b, l, 2) px, lengths (b,))."""
     out = []
     for i, T in enumerate(np.asarray(lengths)):
