@@ -63,12 +63,8 @@ def cpu_name() -> str:
 # ---------------------------------------------------------------------------------------------- data
 def draw_labels(kind: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Per-track (α, K), each (n,)."""
-    from andimamba.sim.params import (
-        ALPHA_BOUNDS,
-        K_BOUNDS,
-        challenge_params,
-        draw_truncated,
-    )
+    from andimamba.andi2 import ALPHA_BOUNDS, K_BOUNDS
+    from andimamba.sim.params import challenge_params, draw_truncated
 
     if kind == "uniform":
         return rng.uniform(0.05, 1.95, n), 10 ** rng.uniform(-2.5, 0.7, n)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from andimamba.sim.labels import label_filter, labels_from_segments, segments_from_labels
+from andimamba.sim.labels import label_filter
 
 
 def _random_label(rng, n):
@@ -34,13 +34,3 @@ def test_label_filter_semantics_without_reference():
     # a 2-frame first run is merged into the next run
     lab = np.array([3.0, 3.0] + [1.0] * 8)
     assert np.array_equal(label_filter(lab), np.ones(10))
-
-
-def test_segments_roundtrip():
-    a = np.array([1.0] * 5 + [0.5] * 7 + [1.0] * 3)
-    k = np.array([1.0] * 5 + [0.1] * 7 + [1.0] * 3)
-    s = np.array([2] * 15)
-    cps, al, ks, st = segments_from_labels(a, k, s)
-    assert cps.tolist() == [5, 12]
-    assert al.tolist() == [1.0, 0.5, 1.0]
-    assert np.array_equal(labels_from_segments(cps, al, 15), a)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+from andimamba.errors import UserError
 from andimamba.sim.experiment import simulate_experiment
 from andimamba.sim.layout import write_experiment
 from andimamba.sim.params import MODELS
@@ -20,7 +21,7 @@ def test_layout_files(tmp_path):
     first = (d / "traj_labs_fov_0.txt").read_text().splitlines()[0].split(",")
     assert len(first) % 4 == 1  # idx + 4 per segment (K, alpha, state, CP) ... + T
     assert int(first[-1]) >= 20
-    with pytest.raises(FileExistsError):
+    with pytest.raises(UserError, match="already exists"):
         write_experiment(tmp_path, 3, params, fovs)
     assert not [p for p in (tmp_path / "track_2").iterdir() if p.name.startswith(".")]
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from andimamba.result import segments_from_labels
 from andimamba.sim.challenge import simulate_fovs_batched
-from andimamba.sim.labels import segments_from_labels
 from andimamba.sim.params import MODELS, challenge_params
 
 pytest.importorskip("andi_datasets")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..batch import TrackBatch
-from .labels import change_points, label_filter, segments_from_labels
+from ..result import SegmentResult, change_points, segments_from_labels
+from .labels import label_filter
 from .models import SimResult, simulate
 from .params import CHALLENGE_FOV_L, CHALLENGE_MIN_T, CHALLENGE_SIGMA_NOISE, ExperimentParams
 
@@ -35,14 +36,11 @@ class Track:
     state: np.ndarray  # (n,) int
     regime: np.ndarray  # (n,) int, filtered hidden regime (ensemble counts)
 
-    def label_line(self) -> list:
-        """``[traj_idx, K1, α1, s1, CP1, …, Kn, αn, sn, T]`` (official ground-truth line)."""
+    def segments(self) -> SegmentResult:
+        """The track's ground truth as segments (``label_continuous_to_list``); its AnDi-2 line is
+        :func:`andimamba.andi2.label_line` of it."""
         cps, al, ks, st = segments_from_labels(self.alpha, self.K, self.state)
-        line: list = [self.traj_idx, float(ks[0]), float(al[0]), int(st[0])]
-        for c, a, k, s in zip(cps, al[1:], ks[1:], st[1:]):
-            line += [int(c), float(k), float(a), int(s)]
-        line.append(len(self.frames))
-        return line
+        return SegmentResult(self.traj_idx, len(self.frames), cps, al, ks, st, first_frame=int(self.frames[0]))
 
 
 @dataclass

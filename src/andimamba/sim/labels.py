@@ -1,15 +1,13 @@
-"""Per-frame labels ↔ segments and change points, and the AnDi-2 challenge label filter.
+"""The AnDi-2 challenge label filter (``utils_challenge.label_filter``): majority vote, then minimum segment length.
 
-One place for CP ↔ label conversion. Conventions (AnDi-2): change points (CPs) are 0-based frame
-positions within the track, each the first frame of a new segment; a segment's value is read at
-its last frame (``label_continuous_to_list``); a track line ends with its length T.
+The conversions between per-frame labels and change points/segments live in :mod:`andimamba.result`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["label_filter", "majority_filter", "enforce_min_segment_length", "change_points", "segments_from_labels", "labels_from_segments"]
+__all__ = ["label_filter", "majority_filter", "enforce_min_segment_length"]
 
 
 def majority_filter(codes: np.ndarray, window: int = 5) -> np.ndarray:
@@ -79,31 +77,3 @@ def label_filter(label: np.ndarray, window: int = 5, min_seg: int = 3) -> np.nda
     codes = rank[codes.ravel()]
     filt = enforce_min_segment_length(majority_filter(codes, window), min_seg)
     return values[order][filt].astype(float)
-
-
-def change_points(*columns: np.ndarray) -> np.ndarray:
-    """Frames t (≥ 1) where any of the per-frame label columns differs from frame t − 1."""
-    cols = np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)  # (T, c)
-    return np.flatnonzero(np.any(cols[1:] != cols[:-1], axis=1)) + 1
-
-
-def segments_from_labels(alpha: np.ndarray, K: np.ndarray, state: np.ndarray):
-    """Per-frame labels → (cps, alphas, Ks, states) as ``label_continuous_to_list``.
-
-    Returns
-    -------
-    cps : ndarray, shape (s − 1,), int
-        Change points (first frame of each segment after the first).
-    alphas, Ks, states : ndarray, shape (s,)
-        Segment values, read at each segment's last frame.
-    """
-    cps = change_points(alpha, K, state)
-    last = np.concatenate([cps, [len(alpha)]]) - 1
-    return cps, np.asarray(alpha)[last], np.asarray(K)[last], np.asarray(state)[last]
-
-
-def labels_from_segments(cps, values, T: int) -> np.ndarray:
-    """Segment values + change points → per-frame array of length T."""
-    cps = np.asarray(cps, dtype=np.int64)
-    idx = np.searchsorted(cps, np.arange(T), side="right")
-    return np.asarray(values)[idx]
