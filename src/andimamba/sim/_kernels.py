@@ -48,94 +48,173 @@ def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def traps_kernel(t0, pos, bound, box, traps, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need):  # pragma: no cover
+def traps_kernel(t0, pos, bound, box, traps_x, traps, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, dec, dec_t):  # pragma: no cover
     """immobile_traps (``models_phenom.immobile_traps``): free particles closer than r to a
     trap of their box bind with prob Pb, bound ones unbind with prob Pu (not rebinding in the
-    same frame); bound particles do not move; unbinding restarts the noise."""
+    same frame); bound particles do not move; unbinding restarts the noise.
+
+    traps_x (E, Nt) is traps[:, :, 0] (sorted) as a contiguous array. dec (P,) holds the bound
+    flags decided for frame dec_t[0]: they depend only on frame t − 1 and the coins, so a re-entry
+    at that frame (after fresh noise was generated) reuses them instead of deciding again.
+    """
     P, T, _ = pos.shape
     Nt = traps.shape[1]
     r2 = r * r
-    nb_ = np.zeros(P, dtype=np.bool_)
     for t in range(t0, T):
+        if dec_t[0] != t:
+            for p in range(P):
+                b = bound[p, t - 1]
+                if b:
+                    dec[p] = not coin_u[p, t] < Pu  # stays bound unless it unbinds
+                    continue
+                close = False
+                if coin_b[p, t] < Pb:
+                    x, y = pos[p, t - 1, 0], pos[p, t - 1, 1]
+                    e = box[p]
+                    # traps of each box are sorted by x: scan only the window |dx| < r
+                    j = np.searchsorted(traps_x[e], x - r)
+                    for j in range(j, Nt):
+                        dx = x - traps_x[e, j]
+                        if dx < -r:
+                            break
+                        dy = y - traps[e, j, 1]
+                        if dx * dx + dy * dy < r2:
+                            close = True
+                            break
+                dec[p] = close
+            dec_t[0] = t
         missing = False
         for p in range(P):
-            b = bound[p, t - 1]
-            stay_free = not (b and coin_u[p, t] < Pu)
-            close = False
-            if stay_free and not b and coin_b[p, t] < Pb:
-                x, y = pos[p, t - 1, 0], pos[p, t - 1, 1]
-                e = box[p]
-                # traps of each box are sorted by x: scan only the window |dx| < r
-                j = np.searchsorted(traps[e, :, 0], x - r)
-                for j in range(j, Nt):
-                    dx = x - traps[e, j, 0]
-                    if dx < -r:
-                        break
-                    dy = y - traps[e, j, 1]
-                    if dx * dx + dy * dy < r2:
-                        close = True
-                        break
-            new = (b and stay_free) or (close and stay_free)
-            nb_[p] = new
-            if b and not new and not has_pend[p, 0]:
+            if bound[p, t - 1] and not dec[p] and not has_pend[p, 0]:
                 need[p, 0] = True
                 missing = True
         if missing:
             return t
         for p in range(P):
-            if bound[p, t - 1] and not nb_[p]:
+            new = dec[p]
+            if bound[p, t - 1] and not new:
                 cur[p, :, :] = pend[p, 0]
                 has_pend[p, 0] = False
                 ptr[p] = 0
-            bound[p, t] = nb_[p]
+            bound[p, t] = new
             k = min(ptr[p], T - 1)
             ptr[p] += 1
-            for d in range(2):
-                x = pos[p, t - 1, d]
-                if not nb_[p]:
-                    x = _reflect1(x + cur[p, k, d], L)
-                pos[p, t, d] = x
+            if new:
+                pos[p, t, 0] = pos[p, t - 1, 0]
+                pos[p, t, 1] = pos[p, t - 1, 1]
+            else:
+                pos[p, t, 0] = _reflect1(pos[p, t - 1, 0] + cur[p, k, 0], L)
+                pos[p, t, 1] = _reflect1(pos[p, t - 1, 1] + cur[p, k, 1], L)
     return T
 
 
 @nb.njit(cache=True)
-def dimer_kernel(t0, pos, partner, reg, box_start, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, state_now):  # pragma: no cover
+def _sort_by_key(order, key, lo, hi):  # pragma: no cover
+    """Insertion sort of order[lo:hi] by key[order[·]]: linear when nearly sorted (last frame's order)."""
+    for i in range(lo + 1, hi):
+        v = order[i]
+        kv = key[v]
+        j = i - 1
+        while j >= lo and key[order[j]] > kv:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = v
+
+
+@nb.njit(cache=True)
+def _pair_box(lo, hi, t, xs, ys, order, partner, newp, r, Pb, coin_b, cand):  # pragma: no cover
+    """Greedy pairing of the free particles of one box (particles lo … hi − 1), as the reference
+    loop: in particle order, n binds to the first free m (by index) closer than 2r, each candidate
+    trying its coin. Candidates come from an x-sorted window instead of all N particles."""
+    P = coin_b.shape[0]
+    r2 = 4 * r * r
+    w = 2 * r * (1 + 1e-9) + 1e-12  # window half-width: a superset of |dx| < 2r, the test below decides
+    _sort_by_key(order, xs, lo, hi)
+    for n in range(lo, hi):
+        if partner[n] >= 0 or newp[n] >= 0:
+            continue
+        xn, yn = xs[n], ys[n]
+        # first slot of the window: order[lo:hi] is sorted by x
+        a, b = lo, hi
+        while a < b:
+            mid = (a + b) // 2
+            if xs[order[mid]] < xn - w:
+                a = mid + 1
+            else:
+                b = mid
+        nc = 0
+        for i in range(a, hi):
+            m = order[i]
+            if xs[m] > xn + w:
+                break
+            if m == n or partner[m] >= 0 or newp[m] >= 0:
+                continue
+            dx = xn - xs[m]
+            dy = yn - ys[m]
+            d2 = dx * dx + dy * dy
+            if d2 < r2 and d2 > 0:
+                cand[nc] = m
+                nc += 1
+        if nc > 1:
+            _sort_by_key_self(cand, nc)
+        attempt = 0
+        for i in range(nc):
+            m = cand[i]
+            ok = Pb >= 1.0 or coin_b[(n + 7919 * attempt) % P, t] < Pb
+            attempt += 1
+            if ok:
+                newp[n] = m
+                newp[m] = n
+                break
+
+
+@nb.njit(cache=True)
+def _sort_by_key_self(a, n):  # pragma: no cover
+    """Insertion sort of a[:n] (a handful of candidate indices)."""
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@nb.njit(cache=True)
+def dimer_kernel(t0, pos, partner, reg, box_start, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, state_now, esc, newp, order, dec_t):  # pragma: no cover
     """dimerization (``models_phenom.dimerization``): each dimer splits with prob Pu; free
     particles that did not just split bind, greedily in particle order, to the first free
     particle of their box closer than 2r (prob Pb); a new dimer moves with one shared noise
-    sequence drawn from its lower-index particle's dimer-state parameters."""
+    sequence drawn from its lower-index particle's dimer-state parameters.
+
+    Boxes are contiguous particle ranges [box_start[p], box_end[p]). esc, newp (P,) hold the
+    splits and new pairs decided for frame dec_t[0] (they depend only on frame t − 1 and the
+    coins; a re-entry at that frame reuses them); order (P,) is a per-box permutation kept sorted
+    by x from frame to frame (the pairing's candidate window).
+    """
     P, T, _ = pos.shape
-    r2 = 4 * r * r
-    esc = np.zeros(P, dtype=np.bool_)
-    newp = np.full(P, -1, dtype=np.int64)
+    xs = np.empty(P)
+    ys = np.empty(P)
+    cand = np.empty(P, dtype=np.int64)
     for t in range(t0, T):
+        if dec_t[0] != t:
+            for p in range(P):
+                esc[p] = False
+                newp[p] = -1
+                xs[p] = pos[p, t - 1, 0]
+                ys[p] = pos[p, t - 1, 1]
+            for p in range(P):
+                q = partner[p]
+                if q > p and coin_u[p, t] < Pu:
+                    esc[p] = True
+                    esc[q] = True
+            lo = 0
+            while lo < P:
+                hi = box_end[lo]
+                _pair_box(lo, hi, t, xs, ys, order, partner, newp, r, Pb, coin_b, cand)
+                lo = hi
+            dec_t[0] = t
         missing = False
-        for p in range(P):
-            esc[p] = False
-            newp[p] = -1
-        for p in range(P):
-            q = partner[p]
-            if q > p and coin_u[p, t] < Pu:
-                esc[p] = True
-                esc[q] = True
-        for n in range(P):
-            if partner[n] >= 0 or newp[n] >= 0:
-                continue
-            xn, yn = pos[n, t - 1, 0], pos[n, t - 1, 1]
-            attempt = 0
-            for m in range(box_start[n], box_end[n]):
-                if m == n or partner[m] >= 0 or newp[m] >= 0:
-                    continue
-                dx = xn - pos[m, t - 1, 0]
-                dy = yn - pos[m, t - 1, 1]
-                d2 = dx * dx + dy * dy
-                if d2 < r2 and d2 > 0:
-                    ok = Pb >= 1.0 or coin_b[(n + 7919 * attempt) % P, t] < Pb
-                    attempt += 1
-                    if ok:
-                        newp[n] = m
-                        newp[m] = n
-                        break
         for p in range(P):
             if esc[p] and not has_pend[p, 0]:
                 need[p, 0] = True

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sp_fft
 
-__all__ = ["fgn_autocovariance", "fgn_2d"]
+__all__ = ["fgn_autocovariance", "fgn_amplitude", "fgn_2d", "fgn_2d_from_amplitude"]
 
 
 def fgn_autocovariance(hurst: np.ndarray, lags: np.ndarray) -> np.ndarray:
@@ -60,6 +60,65 @@ def _check(alpha: np.ndarray, T: int) -> np.ndarray:
     return alpha
 
 
+def fgn_amplitude(alpha: np.ndarray, T: int) -> np.ndarray:
+    """Circulant-embedding amplitudes ``√(λ/M)`` of each row's fGn, the α-dependent half of ``fgn_2d``.
+
+    Parameters
+    ----------
+    alpha : array_like, shape (n,)
+        Anomalous exponent of each row, in (0, 2) (H = α/2).
+    T : int
+        Number of increments per sequence (≥ 2; M = 2T).
+
+    Returns
+    -------
+    ndarray, shape (n, 2T), float64
+        Rows to pass to ``fgn_2d_from_amplitude``; a row depends only on its own α, so amplitudes can
+        be computed once per (particle, state) and reused for every fresh sequence.
+    """
+    alpha = _check(alpha, T)
+    M = 2 * int(T)
+    if alpha.shape[0] == 0:
+        return np.empty((0, M))
+    # Rows sharing one α share the eigenvalues: compute λ once per distinct α.
+    uniq, inv = np.unique(alpha, return_inverse=True)
+    c = fgn_autocovariance(uniq / 2.0, np.arange(int(T) + 1))  # (u, T + 1): first half of the circulant row
+    lam = sp_fft.irfft(c, n=M, axis=1) * M  # (u, M): FFT of the symmetric row, real by symmetry
+    np.maximum(lam, 0.0, out=lam)  # ≥ 0 for fGn; clip rounding
+    return np.sqrt(lam / M)[inv]  # (n, M)
+
+
+def fgn_2d_from_amplitude(amp: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
+    """Two independent unit-variance fGn sequences per row, from ``fgn_amplitude`` rows.
+
+    Draws ``rng.standard_normal((n, 4T))`` and makes one complex FFT per row, exactly as
+    ``fgn_2d`` (same numbers for the same generator state).
+
+    Parameters
+    ----------
+    amp : ndarray, shape (n, 2T)
+    T : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n, T, 2), float64
+    """
+    T = int(T)
+    n, M = amp.shape
+    out = np.empty((n, T, 2))
+    if n == 0:
+        return out
+    if T == 1:  # a single increment: plain white noise
+        return rng.standard_normal((n, 1, 2))
+    z = rng.standard_normal((n, 2 * M)).view(np.complex128)  # (n, M) complex, Re and Im i.i.d.
+    z *= amp
+    y = sp_fft.fft(z, axis=1, overwrite_x=True)[:, :T]  # (n, T) complex
+    out[..., 0] = y.real
+    out[..., 1] = y.imag
+    return out
+
+
 def fgn_2d(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
     """Two independent unit-variance fGn sequences per row (x and y), exact.
 
@@ -79,22 +138,8 @@ def fgn_2d(alpha: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
     """
     alpha = _check(alpha, T)
     T = int(T)
-    n = alpha.shape[0]
-    out = np.empty((n, T, 2))
-    if n == 0:
-        return out
+    if alpha.shape[0] == 0:
+        return np.empty((0, T, 2))
     if T == 1:  # a single increment: plain white noise
-        return rng.standard_normal((n, 1, 2))
-    M = 2 * T
-    # Rows sharing one α share the eigenvalues: compute λ once per distinct α.
-    uniq, inv = np.unique(alpha, return_inverse=True)
-    c = fgn_autocovariance(uniq / 2.0, np.arange(T + 1))  # (u, T + 1): first half of the circulant row
-    lam = sp_fft.irfft(c, n=M, axis=1) * M  # (u, M): FFT of the symmetric row, real by symmetry
-    np.maximum(lam, 0.0, out=lam)  # ≥ 0 for fGn; clip rounding
-    amp = np.sqrt(lam / M)[inv]  # (n, M)
-    z = rng.standard_normal((n, 2 * M)).view(np.complex128)  # (n, M) complex, Re and Im i.i.d.
-    z *= amp
-    y = sp_fft.fft(z, axis=1, overwrite_x=True)[:, :T]  # (n, T) complex
-    out[..., 0] = y.real
-    out[..., 1] = y.imag
-    return out
+        return rng.standard_normal((alpha.shape[0], 1, 2))
+    return fgn_2d_from_amplitude(fgn_amplitude(alpha, T), T, rng)

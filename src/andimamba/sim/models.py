@@ -20,9 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .fbm import fgn_2d
+from ..andi2 import ALPHA_BOUNDS, ALPHA_DIRECTED, K_BOUNDS
+from .fbm import fgn_2d, fgn_2d_from_amplitude, fgn_amplitude
 from .geometry import place_compartments
-from .params import ALPHA_BOUNDS, ALPHA_DIRECTED, K_BOUNDS, ExperimentParams, draw_truncated
+from .params import ExperimentParams, draw_truncated
 
 __all__ = ["SimResult", "simulate"]
 
@@ -121,7 +122,12 @@ def _multi_state(params, N, T, L, rng):
 
 class _Streams:
     """Noise sequences for the compiled kernels: the current sequence of every particle and at
-    most one pending sequence per (particle, state), generated lazily in batches."""
+    most one pending sequence per (particle, state), generated lazily in batches.
+
+    The fGn amplitudes (the α-dependent eigenvalues) and √(2K) of a (particle, state) are computed
+    once, the first time it needs a sequence, and reused for every later one: a fresh sequence
+    then costs its normal draws and one FFT (same numbers as ``fgn_2d``).
+    """
 
     def __init__(self, alpha: np.ndarray, K: np.ndarray, T: int, rng: np.random.Generator):
         P, S = alpha.shape  # per-particle, per-state α and K of the noise source
@@ -131,9 +137,17 @@ class _Streams:
         self.pend = np.zeros((P, S, T, 2))
         self.has_pend = np.zeros((P, S), dtype=np.bool_)
         self.need = np.zeros((P, S), dtype=np.bool_)
+        self.amp = np.empty((P, S, 2 * T))  # fgn_amplitude rows, valid where has_amp
+        self.scale = np.sqrt(2 * K)  # (P, S)
+        self.has_amp = np.zeros((P, S), dtype=np.bool_)
 
     def _gen(self, p: np.ndarray, s: np.ndarray) -> np.ndarray:
-        return fgn_2d(self.alpha[p, s], self.T, self.rng) * np.sqrt(2 * self.K[p, s])[:, None, None]
+        new = ~self.has_amp[p, s]
+        if new.any():
+            pn, sn = p[new], s[new]
+            self.amp[pn, sn] = fgn_amplitude(self.alpha[pn, sn], self.T)
+            self.has_amp[pn, sn] = True
+        return fgn_2d_from_amplitude(self.amp[p, s], self.T, self.rng) * self.scale[p, s][:, None, None]
 
     def start(self, state0: np.ndarray) -> None:
         p = np.arange(state0.shape[0])
@@ -173,7 +187,9 @@ def _immobile_traps(params, N, T, L, rng):
     bound = np.zeros((P, T), dtype=np.bool_)
     from ._kernels import traps_kernel
 
-    _run(traps_kernel, T, ns, pos, bound, box, traps, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need)
+    dec, dec_t = np.zeros(P, dtype=np.bool_), np.zeros(1, dtype=np.int64)  # decisions of frame dec_t (kernel scratch)
+    traps_x = np.ascontiguousarray(traps[:, :, 0])
+    _run(traps_kernel, T, ns, pos, bound, box, traps_x, traps, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need, dec, dec_t)
     a = np.where(bound, 0.0, alpha[:, None])
     kk = np.where(bound, 0.0, K[:, None])
     state = np.where(bound, 0, _free_state_code(a)).astype(np.int8)
@@ -194,16 +210,16 @@ def _dimerization(params, N, T, L, rng):
     coin_b = rng.random((P, T))
     ns = _Streams(aN, KN, T, rng)
     ns.start(np.zeros(P, dtype=np.int64))
-    # binding happens somewhere every frame: pre-generating every particle's dimer-state sequence costs
-    # one fGn per particle but saves a kernel re-entry (and a replay of the pairing) at almost every frame
-    ns.need[:, 1] = True
-    ns.fill_needed()
     partner = np.full(P, -1, dtype=np.int64)
     reg = np.zeros((P, T), dtype=np.int8)
     state_now = np.zeros(P, dtype=np.int8)
     from ._kernels import dimer_kernel
 
-    _run(dimer_kernel, T, ns, pos, partner, reg, box * N, box * N + N, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need, state_now)
+    # kernel scratch: the splits and new pairs of frame dec_t, and each box's particles sorted by x
+    esc, newp, dec_t = np.zeros(P, dtype=np.bool_), np.full(P, -1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    order = np.arange(P, dtype=np.int64)
+    _run(dimer_kernel, T, ns, pos, partner, reg, box * N, box * N + N, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend,
+         ns.need, state_now, esc, newp, order, dec_t)
     ar = np.arange(P)[:, None]
     A = aN[ar, reg]  # every particle keeps its own label for its current state
     Kt = KN[ar, reg]
