@@ -313,3 +313,34 @@ def test_sigkill_during_overwrite_leaves_a_whole_run(andi_dir, tmp_path):
         assert all(f.stat().st_size > 0 for f in out.rglob("*") if f.is_file())
     assert main(["predict", src, "--out", str(out), "--model", "classical", "--no-progress", "--overwrite"]) == 0
     assert sorted(q.name for q in tmp_path.iterdir()) == ["o"]  # leftovers of the killed runs removed
+
+
+def test_every_format_the_help_names_is_accepted(tmp_path, capsys):
+    from andimamba.cli import build_parser
+    from andimamba.commands.predict import FORMAT_NAMES
+    from andimamba.io import read_tracks
+
+    parser = build_parser(["predict"])
+    sub = next(a for a in parser._actions if a.dest == "command").choices["predict"]
+    help_text = next(a for a in sub._actions if a.dest == "format").help
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30))
+    for name in FORMAT_NAMES:
+        assert name in help_text
+        try:
+            read_tracks(src, format=name)
+        except Exception as exc:  # a mismatch with this AnDi file is fine; an unknown name is not
+            assert "unknown" not in str(exc), (name, exc)
+
+
+def test_a_bug_shows_its_traceback_and_asks_for_a_report(tmp_path, capsys, monkeypatch):
+    import andimamba.pipeline
+
+    def broken(*args, **kwargs):
+        raise KeyError("internal")
+
+    monkeypatch.setattr(andimamba.pipeline, "run_predictor", broken)
+    src = _csv(tmp_path, "traj_idx,frame,x,y\n" + _walk_rows(30))
+    assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", "classical", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err and "please report" in err
+    assert not (tmp_path / "o").exists()  # nothing half-written
