@@ -16,7 +16,7 @@ from andimamba.checkpoint import load_model, weights_sha256
 from andimamba.cli import main
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.sim.dataset import TrainingStream, save_shard
-from andimamba.train import METRIC_COLUMNS, TrainConfig, _pin_threads, _Shards, _stream_batches, _train_step, train
+from andimamba.train import METRIC_COLUMNS, ShardSet, TrainConfig, pin_threads, stream_batches, train, train_step
 
 
 def _cfg(**kw):
@@ -33,7 +33,7 @@ def _rows(path):
 @pytest.mark.parametrize("arch", ["bimamba", "bilstm"])
 def test_overfits_a_fixed_batch(arch):
     cfg = _cfg(model=tiny(arch), lr=1e-2)
-    full = next(_stream_batches(cfg, epoch=0, rank=0, skip=0))
+    full = next(stream_batches(cfg, epoch=0, rank=0, skip=0))
     l = 50  # short tracks keep the test fast
     batch = TrackBatch(lengths=np.minimum(full.lengths, l), **{k: getattr(full, k)[:, :l] for k in ("positions", "alpha", "K", "state", "cp")})
     torch.manual_seed(0)
@@ -41,9 +41,9 @@ def test_overfits_a_fixed_batch(arch):
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     cw = torch.ones(4)
     threads = torch.get_num_threads()
-    _pin_threads(1, cfg, torch.device("cpu"))  # one torch thread, numba's OpenMP pool started first
+    pin_threads(1, cfg.model, torch.device("cpu"))  # one torch thread, numba's OpenMP pool started first
     try:
-        losses = [_train_step(model, opt, batch, cw, cfg, torch.device("cpu"), (0, s)) for s in range(30)]
+        losses = [train_step(model, opt, batch, cw, cfg, torch.device("cpu"), (0, s)) for s in range(30)]
     finally:
         torch.set_num_threads(threads)
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:3]), losses
@@ -51,7 +51,7 @@ def test_overfits_a_fixed_batch(arch):
 
 def test_streams_differ_by_rank_and_epoch_and_repeat():
     cfg = _cfg()
-    first = lambda e, r: next(_stream_batches(cfg, e, r, 0)).positions  # noqa: E731
+    first = lambda e, r: next(stream_batches(cfg, e, r, 0)).positions  # noqa: E731
     a = first(0, 0)
     assert np.array_equal(a, first(0, 0))
     assert not np.array_equal(a, first(0, 1)) and not np.array_equal(a, first(1, 0))
@@ -61,7 +61,7 @@ def test_shards_pass_is_a_permutation_split_over_ranks(tmp_path):
     stream = TrainingStream(20, seed=1, boxes_per_call=2)
     for i in range(2):
         save_shard(next(stream), tmp_path / f"s{i}.npz")
-    shards = _Shards(tmp_path)
+    shards = ShardSet(tmp_path)
     assert len(shards) == 40
     cfg = _cfg(batch_size=5, shards=str(tmp_path), steps_per_epoch=0)
     key = {tuple(p.ravel()[:6]) for p in shards.data.positions}

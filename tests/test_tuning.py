@@ -3,7 +3,7 @@ import json
 import torch
 
 from andimamba import tuning
-from andimamba.checkpoint import save_model
+from andimamba.checkpoint import load_checkpoint, save_model
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.predict import load_predictor
 from andimamba.sim.experiment import simulate_experiment
@@ -17,6 +17,7 @@ def test_tune_segmenter_writes_best_and_predict_uses_it(tmp_path, monkeypatch):
     best, table = tuning.tune_segmenter(tmp_path, n_fovs=1)
     assert len(table) == len(tuning.candidates())
     assert table["mean_rank"].is_monotonic_increasing
-    saved = json.loads((tmp_path / "segmenter.json").read_text())
-    assert saved["cp_threshold"] == best.cp_threshold
+    saved = json.loads((tmp_path / "config.json").read_text())["segmenter"]  # part of the checkpoint
+    assert saved["cp_threshold"] == best.cp_threshold and saved["tuning"]["n_fovs"] == 1
+    assert load_checkpoint(tmp_path).segmenter == best
     assert load_predictor(tmp_path).segmenter == best

@@ -167,7 +167,7 @@ def specialise(model, results, cfg: SpecialiseConfig | None = None, progress: bo
     from tqdm.auto import tqdm
 
     from .nn.losses import LossWeights
-    from .train import TrainConfig, _train_step
+    from .train import TrainConfig, train_step
 
     cfg = cfg or SpecialiseConfig()
     experiments = surrogate_experiments(results, cfg)
@@ -185,7 +185,7 @@ def specialise(model, results, cfg: SpecialiseConfig | None = None, progress: bo
         torch.manual_seed(cfg.seed)
         batch = first
         for step in tqdm(range(cfg.steps), disable=not progress, desc=desc, unit="step", leave=False):
-            _train_step(net, opt, batch, cw, tcfg, device, (0, step))
+            train_step(net, opt, batch, cw, tcfg, device, (0, step))
             batch = next(batches)
     finally:
         torch.set_rng_state(rng_state)

@@ -4,23 +4,20 @@ The network's per-frame outputs are computed once on a tuning set (every AnDi-2 
 drawn from the challenge prior and from the broad prior, with a seed disjoint from training and from
 the benchmark); every candidate ``SegmenterConfig`` is then scored with the official
 single-trajectory metrics and candidates are ranked as the AnDi-2 challenge ranked teams: by the
-mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is stored in
-``segmenter.json`` next to the weights and used by :func:`andimamba.predict.load_predictor`.
+mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is recorded in the
+checkpoint's ``config.json`` (:func:`andimamba.checkpoint.write_segmenter`), where
+:func:`andimamba.checkpoint.load_checkpoint` (and so :func:`andimamba.predict.load_predictor`) finds it.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .segments import SegmenterConfig, segment_batch
-
-SEGMENTER_FILE = "segmenter.json"
-
 
 def tuning_set(n_fovs: int = 4, seed: int = 777):
     """List of (experiment name, list of FOV) covering the five models and both priors."""
@@ -44,7 +41,7 @@ def candidates() -> list[SegmenterConfig]:
 
 
 def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> tuple[SegmenterConfig, pd.DataFrame]:
-    """Pick the best ``SegmenterConfig`` for the model in ``model_dir`` and write ``segmenter.json``.
+    """Pick the best ``SegmenterConfig`` for the model in ``model_dir`` and record it in its ``config.json``.
 
     Returns
     -------
@@ -53,9 +50,10 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
         One row per candidate: its parameters, the five metrics (track-weighted over experiments)
         and the mean rank.
     """
-    from .metrics import TrackLabels, single_trajectory_scores
+    from .checkpoint import write_segmenter
+    from .metrics import single_trajectory_scores
     from .predict import load_predictor
-    from .sim.labels import segments_from_labels
+    from .result import SegmentResult, segments_from_labels
 
     pred = load_predictor(model_dir)
     exps = []
@@ -66,7 +64,7 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
         truth = {}
         for i, t in enumerate(tracks):
             cps, a, k, s = segments_from_labels(t.alpha, t.K, t.state)
-            truth[i] = TrackLabels(i, cps, a, k, s, len(t.frames))
+            truth[i] = SegmentResult(i, len(t.frames), cps, a, k, s)
         l = max(len(t.frames) for t in tracks)
         pos = np.zeros((len(tracks), l, 2), np.float32)
         lengths = np.array([len(t.frames) for t in tracks])
@@ -79,8 +77,7 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
         tot, n = np.zeros(5), 0
         for _, truth, out, lengths in exps:
             res = segment_batch(out, lengths, cfg=cfg)
-            p = {i: TrackLabels(i, r.cps, r.alphas, r.Ks, r.states, r.T) for i, r in enumerate(res)}
-            sc = single_trajectory_scores(truth, p)
+            sc = single_trajectory_scores(truth, dict(enumerate(res)))
             tot += len(truth) * np.array([sc["rmse_cp"], sc["jsc_cp"], sc["alpha_mae"], sc["K_msle"], sc["state_f1"]])
             n += len(truth)
         rows.append({**cfg.to_dict(), **dict(zip(["rmse_cp", "jsc_cp", "alpha_mae", "K_msle", "state_f1"], tot / n))})
@@ -91,5 +88,5 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
     table = table.sort_values("mean_rank", kind="stable")
     best = cands[table.index[0]]  # the candidate object itself, not a round-trip through the table's dtypes
     table = table.reset_index(drop=True)
-    (Path(model_dir) / SEGMENTER_FILE).write_text(json.dumps({**best.to_dict(), "tuning": {"n_fovs": n_fovs, "seed": seed, "tracks": n}}, indent=1) + "\n")
+    write_segmenter(model_dir, best, {"n_fovs": n_fovs, "seed": seed, "tracks": n})
     return best, table

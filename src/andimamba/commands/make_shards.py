@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import UserError
+from ..io.atomic import atomic_path, atomic_write_text
 from ..sim.params import MODELS
 
 
@@ -38,9 +38,8 @@ def _one(args) -> str:
     from ..sim.dataset import TrainingStream, save_shard
 
     batch = next(TrainingStream(size, seed=ss, models=models, prior=prior))
-    tmp = path.with_name(path.name + ".tmp.npz")
-    save_shard(batch, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_shard(batch, tmp)
     return path.name
 
 
@@ -62,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
             for _ in tqdm(ex.map(_one, jobs), **bar):
                 pass
     meta = dict(n_shards=args.n_shards, shard_size=args.shard_size, seed=args.seed, prior=args.prior, models=args.models)
-    (out / "shards.json").write_text(json.dumps(meta, indent=1) + "\n")
+    atomic_write_text(out / "shards.json", json.dumps(meta, indent=1) + "\n")
     print(f"wrote {args.n_shards} shards of {args.shard_size} tracks to {out}")
     return 0

@@ -73,7 +73,7 @@ def build_config(args: argparse.Namespace):
     if args.resume:
         if not (args.out / CONFIG).is_file():
             raise UserError(f"--resume: {args.out} holds no run (no {CONFIG})")
-        cfg = read_train_config(args.out)
+        cfg = read_train_config(args.out, args.shards, args.init_from)  # folders: only where not recorded here
         model = cfg.model
         if args.config or args.arch:  # rebuilt only to be compared with the stored one by train()
             model = {"tiny": tiny, "paper": paper}[args.config or "paper"](args.arch or model.arch)

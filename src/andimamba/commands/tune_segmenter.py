@@ -9,7 +9,7 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser("tune-segmenter", help="tune change-point threshold etc. of a trained model on held-out simulations",
                        description="Rank segmenter settings by the mean rank of the five official metrics on a held-out simulated set "
-                       "and write the best to MODEL_DIR/segmenter.json (used by predict).")
+                       "and record the best in MODEL_DIR/config.json (used by predict).")
     p.add_argument("model_dir", type=Path)
     p.add_argument("--n-fovs", type=int, default=4, help="FOVs per tuning experiment (10 experiments)")
     p.add_argument("--seed", type=int, default=777)
@@ -21,5 +21,5 @@ def run(args: argparse.Namespace) -> int:
 
     best, table = tune_segmenter(args.model_dir, n_fovs=args.n_fovs, seed=args.seed)
     print(table.head(8).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"\nbest: {best} -> {args.model_dir / 'segmenter.json'}")
+    print(f"\nbest: {best} -> {args.model_dir / 'config.json'}")
     return 0

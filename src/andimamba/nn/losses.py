@@ -16,6 +16,10 @@ Terms (``parts`` keys)
 ``cp_bce``     mean binary cross-entropy with logits on the change-point frames, positives weighted by
                ``LossWeights.cp_pos_weight`` (CP frames are rare: ~1 in 50-200)
 ``total`` = state·wce + K·msle + alpha·alpha_mae + cp·cp_bce with the :class:`LossWeights`.
+
+:func:`andi_loss` averages the terms over one batch (training); :func:`loss_sums` returns their sums so that
+validation pools them over a whole set (:func:`andimamba.train.evaluate`). Both use the same per-frame
+formulas, written once below.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LossWeights", "class_weights_from_counts", "andi_loss"]
+__all__ = ["LossWeights", "class_weights_from_counts", "andi_loss", "loss_sums"]
 
 
 @dataclass
@@ -73,6 +77,38 @@ def class_weights_from_counts(counts: torch.Tensor | np.ndarray | list[float], p
     return w.to(torch.float32)
 
 
+def _valid_frames(
+    outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], mask: torch.Tensor
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Outputs and targets on the valid frames only, each (n_valid,) or (n_valid, 4); targets cast to the outputs' dtype."""
+    mask = mask.to(torch.bool)
+    out = {k: outputs[k][mask] for k in ("state_logits", "cp_logit", "log_K", "alpha")}
+    dt = out["log_K"].dtype
+    tg = {
+        "state": targets["state"][mask].long(),
+        "K": targets["K"][mask].to(dt),
+        "alpha": targets["alpha"][mask].to(dt),
+        "cp": targets["cp"][mask].to(out["cp_logit"].dtype),
+    }
+    return out, tg
+
+
+def _sq_log_error(log_k: torch.Tensor, k_true: torch.Tensor) -> torch.Tensor:
+    """(log1p(K_pred) - log1p(K_true))² per frame, log1p(exp(log_K)) computed as softplus(log_K) (stable)."""
+    return (F.softplus(log_k) - torch.log1p(k_true)).pow(2)
+
+
+def _abs_error(alpha: torch.Tensor, alpha_true: torch.Tensor) -> torch.Tensor:
+    """|α_pred - α_true| per frame."""
+    return (alpha - alpha_true).abs()
+
+
+def _cp_bce(cp_logit: torch.Tensor, cp: torch.Tensor, pos_weight: float, reduction: str) -> torch.Tensor:
+    """Change-point BCE with logits, positives weighted by ``pos_weight``; ``reduction`` "mean" or "sum"."""
+    pw = torch.tensor(pos_weight, dtype=cp_logit.dtype, device=cp_logit.device)
+    return F.binary_cross_entropy_with_logits(cp_logit, cp, pos_weight=pw, reduction=reduction)
+
+
 def andi_loss(
     outputs: dict[str, torch.Tensor],
     targets: dict[str, torch.Tensor],
@@ -104,26 +140,61 @@ def andi_loss(
         Detached scalars ``wce``, ``msle``, ``alpha_mae``, ``cp_bce`` and ``total``.
     """
     w = weights or LossWeights()
-    mask = mask.to(torch.bool)
     if int(mask.sum()) == 0:
         raise ValueError("the batch has no valid frame (all lengths are 0)")
-    logits = outputs["state_logits"][mask]  # (n_valid, 4)
-    state = targets["state"][mask].long()  # (n_valid,)
+    out, tg = _valid_frames(outputs, targets, mask)
+    logits = out["state_logits"]  # (n_valid, 4)
     cw = None if class_weights is None else class_weights.to(logits.device, logits.dtype)
-    wce = F.cross_entropy(logits, state, weight=cw)
-
-    log_k = outputs["log_K"][mask]  # (n_valid,)
-    k_true = targets["K"][mask].to(log_k.dtype)  # (n_valid,)
-    msle = (F.softplus(log_k) - torch.log1p(k_true)).pow(2).mean()
-
-    alpha_mae = (outputs["alpha"][mask] - targets["alpha"][mask].to(log_k.dtype)).abs().mean()
-
-    cp_logit = outputs["cp_logit"][mask]  # (n_valid,)
-    pos_weight = torch.tensor(w.cp_pos_weight, dtype=cp_logit.dtype, device=cp_logit.device)
-    cp_bce = F.binary_cross_entropy_with_logits(
-        cp_logit, targets["cp"][mask].to(cp_logit.dtype), pos_weight=pos_weight
-    )
+    wce = F.cross_entropy(logits, tg["state"], weight=cw)
+    msle = _sq_log_error(out["log_K"], tg["K"]).mean()
+    alpha_mae = _abs_error(out["alpha"], tg["alpha"]).mean()
+    cp_bce = _cp_bce(out["cp_logit"], tg["cp"], w.cp_pos_weight, "mean")
 
     total = w.state * wce + w.K * msle + w.alpha * alpha_mae + w.cp * cp_bce
     parts = {"wce": wce, "msle": msle, "alpha_mae": alpha_mae, "cp_bce": cp_bce, "total": total}
     return total, {k: v.detach() for k, v in parts.items()}
+
+
+def loss_sums(
+    outputs: dict[str, torch.Tensor],
+    targets: dict[str, torch.Tensor],
+    mask: torch.Tensor,
+    class_weights: torch.Tensor | None = None,
+    cp_pos_weight: float = LossWeights.cp_pos_weight,
+) -> dict[str, torch.Tensor]:
+    """Sums over the valid frames of the per-frame terms of :func:`andi_loss`, for pooling over many batches.
+
+    Dividing the pooled sums gives the loss terms over the whole pool, not a mean of batch means:
+    ``wce = wce_num / wce_den``, ``msle = msle_sum / n``, ``alpha_mae = alpha_abs_sum / n``,
+    ``cp_bce = cp_bce_sum / n``; ``state_correct / n`` is the frame accuracy of the argmax state.
+
+    Parameters
+    ----------
+    outputs, targets, mask
+        As :func:`andi_loss` (a batch without valid frames gives zero sums).
+    class_weights : Tensor, shape (4,), optional
+        State weights of the WCE; uniform if None.
+    cp_pos_weight : float
+        Weight of the positive frames in the change-point BCE.
+
+    Returns
+    -------
+    dict of Tensor
+        Detached scalars ``wce_num`` Σ w_y·(-log p_y), ``wce_den`` Σ w_y, ``msle_sum``, ``alpha_abs_sum``,
+        ``cp_bce_sum``, ``state_correct`` and ``n`` (number of valid frames).
+    """
+    with torch.no_grad():
+        out, tg = _valid_frames(outputs, targets, mask)
+        logits, y = out["state_logits"], tg["state"]  # (n_valid, 4), (n_valid,)
+        cw = torch.ones(logits.shape[-1], dtype=logits.dtype, device=logits.device) if class_weights is None \
+            else class_weights.to(logits.device, logits.dtype)
+        nll = F.cross_entropy(logits, y, reduction="none")  # (n_valid,)
+        return {
+            "wce_num": (cw[y] * nll).sum(),
+            "wce_den": cw[y].sum(),
+            "msle_sum": _sq_log_error(out["log_K"], tg["K"]).sum(),
+            "alpha_abs_sum": _abs_error(out["alpha"], tg["alpha"]).sum(),
+            "cp_bce_sum": _cp_bce(out["cp_logit"], tg["cp"], cp_pos_weight, "sum"),
+            "state_correct": (logits.argmax(-1) == y).sum(),
+            "n": mask.to(torch.bool).sum(),
+        }
