@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from andimamba import andi2
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from andi2_recipe import RECIPES  # noqa: E402
 
@@ -84,7 +86,7 @@ def build_reference(root: Path, n_fovs: int, generator: str, recipe: str = "publ
     """Build the missing experiments of a reference folder; returns how many were built."""
     built = 0
     for e, (_, p) in enumerate(experiments(recipe)):
-        if (root / "track_2" / f"exp_{e}" / "params.json").exists():
+        if (andi2.exp_dir(root, e) / "params.json").exists():
             continue
         t = time.perf_counter()
         if generator == "ours":

@@ -31,17 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def parse_line(vals: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """(CPs, α, K, states, T) of one ground-truth line."""
-    T = int(vals[-1])
-    body = vals[1:-1]
-    n = (len(body) - 3) // 4
-    K = [body[0]] + [body[3 + 4 * i + 1] for i in range(n)]
-    a = [body[1]] + [body[3 + 4 * i + 2] for i in range(n)]
-    s = [body[2]] + [body[3 + 4 * i + 3] for i in range(n)]
-    cps = [body[3 + 4 * i] for i in range(n)]
-    return np.array(cps, dtype=int), np.array(a), np.array(K), np.array(s, dtype=int), T
+from andimamba import andi2
 
 
 def _fov_index(p: Path) -> int:
@@ -50,14 +40,15 @@ def _fov_index(p: Path) -> int:
 
 def read_experiment(exp_dir: Path) -> dict:
     """Per-track and per-segment arrays of one experiment folder."""
-    files = sorted(exp_dir.glob("traj_labs_fov_*.txt"), key=_fov_index)
+    files = sorted(exp_dir.glob(f"{andi2.TRUTH_PREFIX}fov_*.txt"), key=_fov_index)
     T, ncp, seg_len, seg_a, seg_K, seg_s = [], [], [], [], [], []
     da, dlk, cp_imm = [], [], 0
     for f in files:
         for line in f.read_text().splitlines():
             if not line.strip():
                 continue
-            cps, a, K, s, n = parse_line([float(v) for v in line.split(",")])
+            r = andi2.parse_label_line(line)
+            cps, a, K, s, n = r.cps, r.alphas, r.Ks, r.states.astype(int), r.T
             bounds = np.concatenate([[0], cps, [n]])
             T.append(n)
             ncp.append(len(cps))
@@ -73,7 +64,7 @@ def read_experiment(exp_dir: Path) -> dict:
     cat = lambda x: np.concatenate(x) if x else np.array([])  # noqa: E731
     out = dict(n_fovs=len(files), T=np.array(T), ncp=np.array(ncp), seg_len=cat(seg_len), seg_a=cat(seg_a), seg_K=cat(seg_K),
                seg_s=cat(seg_s).astype(int), da=cat(da), dlk=cat(dlk), cp_imm=cp_imm)
-    ens = exp_dir / "ensemble_labels.txt"
+    ens = andi2.ensemble_file(exp_dir)
     if ens.exists():
         txt = ens.read_text().splitlines()
         out["model"] = re.search(r"model:\s*([\w_]+)", txt[0]).group(1)
@@ -84,8 +75,8 @@ def read_experiment(exp_dir: Path) -> dict:
 
 
 def read_set(root: Path) -> dict[int, dict]:
-    base = root / "track_2" if (root / "track_2").is_dir() else root
-    exps = sorted((int(p.name.split("_")[1]), p) for p in base.glob("exp_*") if p.is_dir())
+    base = andi2.track_dir(root) if andi2.track_dir(root).is_dir() else root
+    exps = sorted((int(p.name.split("_")[1]), p) for p in base.glob(andi2.EXP_GLOB) if p.is_dir())
     if not exps:
         raise SystemExit(f"{root}: no track_2/exp_*/ folders")
     return {e: read_experiment(p) for e, p in exps}

@@ -141,15 +141,16 @@ class Prediction:
     def write_submission(self, root) -> list[Path]:
         """Write the AnDi-2 submission (``root/track_2/exp_E/fov_J.txt`` and
         ``ensemble_labels.txt`` per experiment), atomically per file; folder mode only."""
+        from .andi2 import ensemble_file, exp_dir, fov_file
         from .io import write_ensemble_labels, write_submission_fov
 
         if not self.andi:
             raise ValueError("an AnDi-2 submission needs tracks read from a challenge folder (predict_folder)")
         root = Path(root)
-        written = [write_submission_fov(root / "track_2" / f"exp_{g.experiment}" / f"fov_{g.fov}.txt", res)
+        written = [write_submission_fov(fov_file(exp_dir(root, g.experiment), g.fov), res)
                    for g, res in zip(self.groups, self.results)]
         for e, mat in self.ensembles().items():
-            written.append(write_ensemble_labels(root / "track_2" / f"exp_{e}" / "ensemble_labels.txt", f"andimamba-{self.model}", mat))
+            written.append(write_ensemble_labels(ensemble_file(exp_dir(root, e)), f"andimamba-{self.model}", mat))
         return written
 
     def write(self, folder, frames: bool = True, plots: bool = False, max_plots: int = 20) -> None:

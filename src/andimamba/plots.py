@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .andi2 import STATE_NAMES
+
 STATE_COLORS = {0: "#7f7f7f", 1: "#d62728", 2: "#1f77b4", 3: "#2ca02c"}
-STATE_NAMES = {0: "immobile", 1: "confined", 2: "free", 3: "directed"}
 
 
 def _ax(ax):

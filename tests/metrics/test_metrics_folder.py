@@ -130,3 +130,10 @@ def test_score_directory_track1_vip(uc, tmp_path):
         _, overall, _ = score_directory(tmp_path / "res", tmp_path / "ref", track=1)
     assert any("VIP" in str(w.message) for w in rec)
     assert [overall[k] for k in KEYS] == list(SINGLE_FAILURE.values())
+
+
+def test_score_directory_without_reference_folder(tmp_path):
+    from andimamba.errors import InputNotFoundError
+
+    with pytest.raises(InputNotFoundError, match="no track_2/ folder"):
+        score_directory(tmp_path / "res", tmp_path)

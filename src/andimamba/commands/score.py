@@ -22,12 +22,15 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io.writers import atomic_open
+    from ..andi2 import track_dir
+    from ..errors import InputNotFoundError
+    from ..io.atomic import atomic_open
     from ..metrics import score_directory
 
     for d, what in ((args.pred_dir, "submission"), (args.ref_dir, "reference")):
-        if not (d / f"track_{args.track}").is_dir():
-            raise FileNotFoundError(f"{d}: no track_{args.track}/ folder — give the {what} root that contains track_{args.track}/exp_*/")
+        if not track_dir(d, args.track).is_dir():
+            raise InputNotFoundError(f"{d}: no track_{args.track}/ folder — give the {what} root that contains "
+                                     f"track_{args.track}/exp_*/")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         per_exp, overall, ens = score_directory(args.pred_dir, args.ref_dir, track=args.track)

@@ -60,6 +60,7 @@ def _params(args) -> ExperimentParams:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..andi2 import exp_dir
     from ..sim.experiment import simulate_experiment
     from ..sim.layout import write_experiment
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"invalid parameter --n-fovs={args.n_fovs}: allowed an integer >= 1")
     if args.workers < 1:
         raise UserError(f"invalid parameter --workers={args.workers}: allowed an integer >= 1")
-    final = Path(args.out) / "track_2" / f"exp_{args.exp_index}"
+    final = exp_dir(args.out, args.exp_index)
     if final.exists() and not args.overwrite:
         raise UserError(f"{final} already exists: choose another --out or --exp-index, or pass --overwrite")
     from ..io.outdir import check_target

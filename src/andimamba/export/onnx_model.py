@@ -52,6 +52,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from andimamba.checkpoint import load_model
+from andimamba.andi2 import STATE_NAMES as ANDI2_STATE_NAMES
 from andimamba.errors import UserError
 from andimamba.io.atomic import atomic_write_bytes
 from andimamba.nn.masking import length_mask
@@ -62,7 +63,7 @@ __all__ = ["export_onnx", "run_onnx", "ExportResult", "INPUT_NAMES", "OUTPUT_NAM
 
 INPUT_NAMES = ("positions", "lengths")
 OUTPUT_NAMES = ("state_prob", "state", "cp_prob", "alpha", "K", "log_K", "state_logits", "cp_logit")
-STATE_NAMES = ("immobile", "confined", "free", "directed")  # index = AnDi-2 state code
+STATE_NAMES = tuple(ANDI2_STATE_NAMES[c] for c in range(len(ANDI2_STATE_NAMES)))  # index = AnDi-2 state code
 
 _DOCS = {
     "positions": "float32 (b, l, 2): x, y in pixels; track i on frames 0..lengths[i]-1, anything after",

@@ -69,6 +69,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import andi2
 from ..errors import UserError
 from . import _text
 from ._tidy import build_tracks
@@ -126,8 +127,8 @@ def _detect(path: Path) -> tuple[str | None, str, str, list[str] | str]:
 
 
 def _andi_numbers(path: Path) -> tuple[int | None, int | None]:
-    m_fov = re.fullmatch(r"trajs_fov_(\d+)\.csv", path.name)
-    m_exp = re.fullmatch(r"exp_(\d+)", path.parent.name)
+    m_fov = andi2.TRAJS_NAME.fullmatch(path.name)
+    m_exp = andi2.EXP_NAME.fullmatch(path.parent.name)
     return (int(m_exp.group(1)) if m_exp else None), (int(m_fov.group(1)) if m_fov else None)
 
 
@@ -364,8 +365,8 @@ def read_andi_folder(path, *, min_length: int = 20) -> list[Tracks]:
     root = Path(path)
     if not root.is_dir():
         raise TrackFileError(root, "is not a folder", "give the folder that holds track_2/exp_*/trajs_fov_*.csv")
-    base = root / "track_2" if (root / "track_2").is_dir() else root
-    files = list(base.glob("exp_*/trajs_fov_*.csv")) or list(base.glob("trajs_fov_*.csv"))
+    base = andi2.track_dir(root) if andi2.track_dir(root).is_dir() else root
+    files = list(base.glob(f"{andi2.EXP_GLOB}/{andi2.TRAJS_GLOB}")) or list(base.glob(andi2.TRAJS_GLOB))
     found = [(_andi_numbers(f), f) for f in files]
     found = sorted((k, f) for k, f in found if k[0] is not None and k[1] is not None)
     if not found:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import andi2
+from ..errors import InputNotFoundError
 from .ensemble import ENSEMBLE_FAILURE, ensemble_scores
 from .labels import read_labels_file
 from .single import SINGLE_FAILURE, single_trajectory_scores
@@ -109,7 +110,7 @@ def experiment_labels(pred_exp: Path, ref_exp: Path, track: int = andi2.TRACK, o
     return truth, pred
 
 
-def score_directory(pred_dir: str | Path, ref_dir: str | Path, track: int = 2,
+def score_directory(pred_dir: str | Path, ref_dir: str | Path, track: int = andi2.TRACK,
                     official_offsets: bool = True) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """Score a submission folder against a reference folder, as ``run_single_task`` + ``run_ensemble_task``.
 
@@ -136,6 +137,14 @@ def score_directory(pred_dir: str | Path, ref_dir: str | Path, track: int = 2,
     ensemble : DataFrame
         ``exp, alpha_w1, K_w1`` (one NaN row on failure).
 
+    Raises
+    ------
+    InputNotFoundError
+        If ``ref_dir`` has no ``track_{track}`` folder.
+    ValueError
+        For a label file with a non-numeric field, or inputs the official scorer crashes on
+        (see :func:`~andimamba.metrics.single.single_trajectory_scores`).
+
     Notes
     -----
     As officially: one missing prediction file (or a track-1 VIP mismatch) gives the whole
@@ -146,6 +155,9 @@ def score_directory(pred_dir: str | Path, ref_dir: str | Path, track: int = 2,
     misaligns every later FOV.
     """
     pred_dir, ref_dir = Path(pred_dir), Path(ref_dir)
+    if not andi2.track_dir(ref_dir, track).is_dir():
+        raise InputNotFoundError(f"{ref_dir}: no track_{track}/ folder — give the reference root that contains "
+                                 f"track_{track}/exp_*/")
     exps = experiment_numbers(andi2.track_dir(ref_dir, track))
     ref = {e: andi2.exp_dir(ref_dir, e, track) for e in exps}
     sub = {e: andi2.exp_dir(pred_dir, e, track) for e in exps}
