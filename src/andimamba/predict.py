@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .andi2 import ALPHA_DIRECTED
 from .batch import TrackBatch
 from .errors import ModelNotFoundError, UserError
 from .options import opt
 from .segments import SegmenterConfig, segment_batch
 from .short_tracks import SHORT_MAX_LENGTH
-from .sim.params import ALPHA_DIRECTED
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "bimamba"

@@ -15,9 +15,6 @@ import numpy as np
 from ..errors import UserError
 
 MODELS = ("single_state", "multi_state", "immobile_traps", "dimerization", "confinement")
-ALPHA_BOUNDS = (0.0, 1.999)
-K_BOUNDS = (1e-12, 1e6)
-ALPHA_DIRECTED = 1.9
 
 # Challenge constants (andi_datasets.datasets_challenge._defaults_andi2)
 CHALLENGE_T = 200
