@@ -35,8 +35,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .andi2 import STATE_NAMES
 from .errors import UserError
-from .io.results import K_PX, K_UM, STATE_NAMES, k_physical
+from .io.results import K_PX, K_UM, k_physical
 from .short_tracks import SHORT_MIN_LENGTH
 
 __all__ = ["characterize", "annotate", "analyze_folder"]
