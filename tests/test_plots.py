@@ -56,3 +56,27 @@ def test_frames_of_immobile_segments_report_zero():
     pf = _result().per_frame()
     assert (pf["alpha"][:20] == 0).all() and (pf["K"][:20] == 0).all() and (pf["state"][:20] == 0).all()
     assert np.allclose(pf["alpha"][20:], 0.5) and np.allclose(pf["K"][20:], 0.01)
+
+
+def test_plot_track_draws_on_the_given_axes_and_returns_them():
+    from andimamba.plots import plot_track
+
+    fig, ax = plt.subplots()
+    xy = np.cumsum(np.ones((40, 2)), 0)
+    assert plot_track(xy, _result(), ax=ax, pixel_size=0.1) is ax
+    assert ax.get_xlabel() == "x (µm)" and len(ax.get_lines()) == 3  # two segments and the change point
+    assert np.allclose(ax.get_lines()[0].get_xdata(), xy[:21, 0] * 0.1)
+    plt.close(fig)
+
+
+def test_map_takes_the_characterize_table():
+    import pandas as pd
+
+    seg = pd.DataFrame({"particle": [1, 1, 2], "alpha": [0.0, 1.2, 0.5], "K_px2_per_frame_alpha": [0.0, 0.3, 0.1],
+                        "state": [0, 2, 1], "n_frames": [20, 20, 40]})
+    fig, (a1, a2) = plt.subplots(1, 2)
+    plot_alpha_logK_map(seg, ax=a1)
+    plot_alpha_logK_map([_result(), SegmentResult("b", 40, cps=[], alphas=[0.5], Ks=[0.1], states=[1])], ax=a2)
+    offsets = [np.concatenate([c.get_offsets() for c in a.collections]) for a in (a1, a2)]
+    assert np.allclose(np.sort(offsets[0], 0), np.sort(offsets[1], 0))  # the table and the results draw the same points
+    plt.close(fig)

@@ -28,7 +28,23 @@ def _ax(ax):
 
 
 def plot_track(xy: np.ndarray, result, ax=None, pixel_size: float | None = None):
-    """Track coloured by segment state; CPs as black crosses. ``xy`` (T, 2) in px."""
+    """One track coloured by segment state, change points as black crosses.
+
+    Parameters
+    ----------
+    xy : ndarray, shape (T, 2)
+        Positions in pixels.
+    result : SegmentResult
+        The track's segmentation.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+    pixel_size : float, optional
+        µm per pixel: axes in µm instead of px.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax = _ax(ax)
     s = pixel_size or 1.0
     bounds = np.concatenate([[0], result.cps, [result.T]])
@@ -49,7 +65,20 @@ def plot_track(xy: np.ndarray, result, ax=None, pixel_size: float | None = None)
 
 
 def plot_traces(result, axes=None):
-    """α(t) and K(t) (per-frame outputs when present, segment values as steps). Returns 2 Axes."""
+    """α(t) and K(t) of one track: per-frame outputs (when present) and segment values as steps.
+
+    Parameters
+    ----------
+    result : SegmentResult
+        The track's segmentation.
+    axes : sequence of 2 matplotlib Axes, optional
+        For α and K (default: a new figure with two rows sharing the frame axis).
+
+    Returns
+    -------
+    sequence of 2 matplotlib.axes.Axes
+        x: absolute frame; α dimensionless; K in px²/frame^α (log scale; immobile segments shaded).
+    """
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -79,17 +108,41 @@ def plot_traces(result, axes=None):
     return axes
 
 
-def plot_alpha_logK_map(results, ax=None, title: str | None = None):
-    """All segments in the α–log₁₀K plane, coloured by state, marker area ∝ segment length."""
-    ax = _ax(ax)
+def _segment_arrays(segments) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(α, K px²/frame^α, state, n_frames) per segment from a segments table or SegmentResults."""
+    if hasattr(segments, "columns"):  # a DataFrame from andimamba.characterize or Prediction.segments
+        from .io.results import K_PX
+
+        return tuple(segments[c].to_numpy() for c in ("alpha", K_PX, "state", "n_frames"))
     a, k, s, n = [], [], [], []
-    for r in results:
-        lens = np.diff(np.concatenate([[0], r.cps, [r.T]]))
+    for r in segments:
         a += list(r.alphas)
         k += list(r.Ks)
         s += list(r.states)
-        n += list(lens)
-    a, k, s, n = map(np.asarray, (a, k, s, n))
+        n += list(np.diff(np.concatenate([[0], r.cps, [r.T]])))
+    return tuple(map(np.asarray, (a, k, s, n)))
+
+
+def plot_alpha_logK_map(segments, ax=None, title: str | None = None):
+    """All segments in the α–log₁₀K plane, coloured by state, marker area ∝ segment length.
+
+    Parameters
+    ----------
+    segments : DataFrame or iterable of SegmentResult
+        The table of :func:`andimamba.characterize` (columns ``alpha``, ``K_px2_per_frame_alpha``,
+        ``state``, ``n_frames``) or segmentation results.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+    title : str, optional
+        Default: the number of segments.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        K on the y axis as log₁₀ of px²/frame^α; immobile segments (α = K = 0) on a row of their own.
+    """
+    ax = _ax(ax)
+    a, k, s, n = _segment_arrays(segments)
     zero = k <= 0  # immobile segments reported with K = 0: no log K
     logk = np.log10(np.where(zero, 1.0, k))
     floor = (logk[~zero].min() if (~zero).any() else 0.0) - 0.5
