@@ -106,14 +106,16 @@ def build_reference(root: Path, n_fovs: int, generator: str, recipe: str = "publ
 
 
 def run_model(model: str, ref: Path, out: Path, tta: bool, threads: int = 0) -> float:
-    from andimamba.cli import main
+    """Predict the reference folder with the library (what ``andimamba predict --no-frames`` does) into ``out``;
+    returns the wall time in seconds (model loading included)."""
+    from andimamba.pipeline import predict_folder
+    from andimamba.threads import set_threads
 
     if out.exists():
         shutil.rmtree(out)
     t = time.perf_counter()
-    args = ["predict", str(ref), "--out", str(out), "--model", model, "--no-progress", "--no-frames", "--threads", str(threads)]
-    args += ["--tta"] if tta else []
-    assert main(args) == 0
+    set_threads(threads or None)
+    predict_folder(ref, model=model, tta=tta).write(out, frames=False)
     return time.perf_counter() - t
 
 

@@ -1,8 +1,9 @@
 """End-to-end ``andimamba predict`` throughput: read CSV, features, model, segments, write tables.
 
 Writes an AnDi-format CSV of ``--n`` simulated 200-frame tracks (multi-state), then times the
-predict command in-process (model loading included, Python start-up excluded), with and without
-test-time augmentation.
+library pipeline that ``andimamba predict`` runs (:func:`andimamba.pipeline.predict_file` then
+``Prediction.write``: reading, model loading, prediction, tables), with and without test-time
+augmentation and the per-frame table. Python start-up is excluded.
 
 Usage: ``python benchmarks/bench_predict.py [--n 5000] [--threads 2] [--models bimamba bilstm classical]``
 """
@@ -42,7 +43,8 @@ def main():
     a = ap.parse_args()
     import torch
 
-    from andimamba.cli import main as cli
+    from andimamba.pipeline import predict_file
+    from andimamba.threads import set_threads
 
     tmp = Path(tempfile.mkdtemp())
     csv = tmp / "tracks.csv"
@@ -56,9 +58,9 @@ def main():
                 continue
             out = tmp / "out"
             shutil.rmtree(out, ignore_errors=True)
-            args = ["predict", str(csv), "--out", str(out), "--model", m, "--threads", str(a.threads), "--no-progress"] + (["--tta"] if tta else []) + ([] if frames else ["--no-frames"])
+            set_threads(a.threads)
             t = time.perf_counter()
-            assert cli(args) == 0
+            predict_file(csv, model=m, tta=tta).write(out, frames=frames)  # what `andimamba predict` runs and writes
             dt = time.perf_counter() - t
             print(f"| {m} | {'yes' if tta else 'no'} | {'yes' if frames else 'no'} | {dt:.1f} | {a.n / dt:,.0f} |", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -1,8 +1,8 @@
 """Gain of ``andimamba predict --specialise`` per experiment, on the AnDi-2 benchmark's experiments.
 
 Builds the benchmark's experiments (``andi2_benchmark.experiments()``, our simulator, its seeds),
-runs ``andimamba predict`` on the folder with and without ``--specialise`` (same model, same
-tracks), scores both with the official single-trajectory metrics, and prints the per-experiment
+predicts the folder with and without specialisation (``andimamba predict --specialise`` through
+the library: :func:`andimamba.pipeline.predict_folder`; same model, same tracks), scores both with the official single-trajectory metrics, and prints the per-experiment
 and overall tables side by side, with the wall time of each pass.
 
 Usage: ``python benchmarks/bench_specialise.py [--fovs 30] [--model bimamba] [--steps 120] [--experiments 0 3 8]``
@@ -25,15 +25,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 def main() -> None:
     import andi2_benchmark as bench
 
-    from andimamba.cli import main as cli
     from andimamba.metrics import score_directory
+    from andimamba.pipeline import predict_folder
     from andimamba.sim.experiment import simulate_experiment
     from andimamba.sim.layout import write_experiment
+    from andimamba.threads import set_threads
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--fovs", type=int, default=30)
     ap.add_argument("--model", default="bimamba")
-    ap.add_argument("--steps", type=int, default=None, help="--specialise-steps (default: the CLI's)")
+    ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps per experiment (default: SpecialiseConfig's)")
     ap.add_argument("--experiments", type=int, nargs="*", help="indices into the benchmark's list (default all)")
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args()
@@ -48,13 +49,11 @@ def main() -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     print(f"machine: {cpu} | cpus {os.cpu_count()} | model {a.model} | {a.fovs} FOVs per experiment | steps {a.steps or 'default'}")
     scores, times = {}, {}
-    for tag, extra in (("plain", []), ("specialised", ["--specialise"] + (["--specialise-steps", str(a.steps)] if a.steps else []))):
+    set_threads(a.threads or None)
+    for tag, spec in (("plain", False), ("specialised", True)):
         out = tmp / tag
         t = time.perf_counter()
-        argv = ["predict", str(ref), "--out", str(out), "--model", a.model, "--no-frames", "--no-progress"] + extra
-        if a.threads:
-            argv += ["--threads", str(a.threads)]
-        assert cli(argv) == 0
+        predict_folder(ref, model=a.model, specialise=spec, specialise_steps=a.steps if spec else None).write(out, frames=False)
         times[tag] = time.perf_counter() - t
         scores[tag] = score_directory(out, ref)
     keys = ["alpha_mae", "K_msle", "state_f1", "rmse_cp", "jsc_cp", "ensemble_alpha", "ensemble_K"]
