@@ -127,4 +127,5 @@ def test_import_andimamba_is_light():
             "print(','.join(m for m in ('torch', 'pandas', 'numba', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
-    assert {"characterize", "annotate", "analyze_folder"} <= set(dir(am))
+    assert {"characterize", "annotate", "analyze_folder", "plots"} <= set(dir(am))
+    assert callable(am.plots.plot_alpha_logK_map) and am.UserError is UserError

@@ -39,16 +39,22 @@ _LAZY = {
     "UserError": "andimamba.errors",
 }
 
+# submodules reachable as attributes without importing them first (``am.plots.plot_track``)
+_SUBMODULES = ("api", "pipeline", "predict", "plots", "io", "errors")
+
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later accesses skip this function
-        return value
-    raise AttributeError(f"module 'andimamba' has no attribute {name!r}")
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"andimamba.{name}")
+    else:
+        raise AttributeError(f"module 'andimamba' has no attribute {name!r}")
+    globals()[name] = value  # later accesses skip this function
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
