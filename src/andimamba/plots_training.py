@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .errors import InputNotFoundError, UserError
+
 __all__ = ["PANELS", "read_metrics", "run_label", "plot_training_curves"]
 
 # metrics.csv column -> panel title
@@ -22,7 +24,7 @@ def read_metrics(run_dir: str | Path) -> dict[str, np.ndarray]:
     """Columns of ``RUN/metrics.csv`` as float arrays (empty arrays for a run with no completed epoch)."""
     path = Path(run_dir) / "metrics.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: not a training run directory")
+        raise InputNotFoundError(f"{path} not found: {run_dir} is not a training run folder (give the --out of `andimamba train`)")
     with open(path, newline="") as f:
         header, *rows = list(csv.reader(f))
     return {c: np.array([float(r[i]) for r in rows]) for i, c in enumerate(header)}
@@ -58,7 +60,7 @@ def plot_training_curves(runs: Sequence[str | Path], axes: Sequence | None = Non
     from matplotlib.ticker import MaxNLocator
 
     if not runs:
-        raise ValueError("give at least one run directory")
+        raise UserError("give at least one run directory")
     if axes is None:
         _, axes = plt.subplots(1, len(PANELS), figsize=(4 * len(PANELS), 3.2), constrained_layout=True)
     axes = np.asarray(axes).ravel()
@@ -68,7 +70,7 @@ def plot_training_curves(runs: Sequence[str | Path], axes: Sequence | None = Non
         base = [run_label(r) for r in runs]
         labels = [f"{b} ({Path(r).name})" if base.count(b) > 1 else b for b, r in zip(base, runs)]
     if len(labels) != len(runs):
-        raise ValueError(f"{len(labels)} labels for {len(runs)} runs")
+        raise UserError(f"{len(labels)} labels for {len(runs)} runs: give one label per run")
     for run, label in zip(runs, labels):
         m = read_metrics(run)
         for ax, col in zip(axes, PANELS):
