@@ -1,4 +1,4 @@
-"""Writers: AnDi-2 submission lines, ensemble labels, CSV tables, atomicity, physical K."""
+"""Writers: AnDi-2 submission files, ensemble labels, CSV tables, atomicity."""
 
 from __future__ import annotations
 
@@ -112,15 +112,6 @@ def test_ensemble_labels(tmp_path):
     assert info[1][:-1] == "multi_state" and int(info[-1]) == 2
     with pytest.raises(ValueError, match="5, k"):
         write_ensemble_labels(tmp_path / "bad.txt", "multi_state", mat[:4])
-
-
-def test_k_physical():
-    K, a, p, dt = 0.7, 0.6, 0.107, 0.03
-    Kum = k_physical(K, a, p, dt)
-    t_s = np.array([0.03, 0.3, 3.0])
-    # the same MSD, written in µm and seconds or in px and frames
-    np.testing.assert_allclose(4 * Kum * t_s**a, p**2 * 4 * K * (t_s / dt) ** a)
-    np.testing.assert_allclose(k_physical([1.0, 2.0], [1.0, 0.5], 0.5, 0.25), [1.0, 1.0])
 
 
 def test_segments_csv(tmp_path):
