@@ -5,6 +5,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ._fgn_kernels import fgn_amplitude_nb, fgn_sequence_nb
+
 
 @nb.njit(cache=True)
 def _reflect1(x, L):  # pragma: no cover - compiled
@@ -181,57 +183,57 @@ def _sort_by_key_self(a, n):  # pragma: no cover
 
 
 @nb.njit(cache=True)
-def dimer_kernel(t0, pos, partner, reg, box_start, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, state_now, esc, newp, order, dec_t):  # pragma: no cover
+def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, alpha, scale, rng, tw, rev):  # pragma: no cover
     """dimerization (``models_phenom.dimerization``): each dimer splits with prob Pu; free
     particles that did not just split bind, greedily in particle order, to the first free
     particle of their box closer than 2r (prob Pb); a new dimer moves with one shared noise
     sequence drawn from its lower-index particle's dimer-state parameters.
 
-    Boxes are contiguous particle ranges [box_start[p], box_end[p]). esc, newp (P,) hold the
-    splits and new pairs decided for frame dec_t[0] (they depend only on frame t − 1 and the
-    coins; a re-entry at that frame reuses them); order (P,) is a per-box permutation kept sorted
-    by x from frame to frame (the pairing's candidate window).
+    Boxes are contiguous particle ranges ending at box_end[p]. cur (P, T, 2) holds the initial
+    sequences (state 0); fresh ones (after a split: state 0 of each particle; a new pair: state 1 of
+    its lower-index particle) are generated here, in particle order, with ``_fgn_kernels`` from
+    alpha, scale = √(2K) (P, 2) and rng (tw, rev: ``fft_plan(T)``).
     """
     P, T, _ = pos.shape
+    M = rev.shape[0]
     xs = np.empty(P)
     ys = np.empty(P)
     cand = np.empty(P, dtype=np.int64)
-    for t in range(t0, T):
-        if dec_t[0] != t:
-            for p in range(P):
-                esc[p] = False
-                newp[p] = -1
-                xs[p] = pos[p, t - 1, 0]
-                ys[p] = pos[p, t - 1, 1]
-            for p in range(P):
-                q = partner[p]
-                if q > p and coin_u[p, t] < Pu:
-                    esc[p] = True
-                    esc[q] = True
-            lo = 0
-            while lo < P:
-                hi = box_end[lo]
-                _pair_box(lo, hi, t, xs, ys, order, partner, newp, r, Pb, coin_b, cand)
-                lo = hi
-            dec_t[0] = t
-        missing = False
+    esc = np.zeros(P, dtype=np.bool_)
+    newp = np.full(P, -1, dtype=np.int64)
+    order = np.arange(P)  # per box, kept sorted by x from frame to frame
+    state_now = np.zeros(P, dtype=np.int8)
+    amp = np.empty((P, 2, M))  # fgn amplitudes per (particle, state), computed when first needed
+    has_amp = np.zeros((P, 2), dtype=np.bool_)
+    buf = np.empty(M, dtype=np.complex128)
+    for t in range(1, T):
         for p in range(P):
-            if esc[p] and not has_pend[p, 0]:
-                need[p, 0] = True
-                missing = True
-            q = newp[p]
-            if q > p and not has_pend[p, 1]:
-                need[p, 1] = True
-                missing = True
-        if missing:
-            return t
+            esc[p] = False
+            newp[p] = -1
+            xs[p] = pos[p, t - 1, 0]
+            ys[p] = pos[p, t - 1, 1]
+        for p in range(P):
+            q = partner[p]
+            if q > p and coin_u[p, t] < Pu:
+                esc[p] = True
+                esc[q] = True
+        lo = 0
+        while lo < P:
+            hi = box_end[lo]
+            _pair_box(lo, hi, t, xs, ys, order, partner, newp, r, Pb, coin_b, cand)
+            lo = hi
         for p in range(P):
             if esc[p]:
                 partner[p] = -1
                 state_now[p] = 0
-                cur[p, :, :] = pend[p, 0]
-                has_pend[p, 0] = False
+                _fresh(p, 0, alpha, scale, amp, has_amp, rng, cur, buf, tw, rev)
                 ptr[p] = 0
+            q = newp[p]
+            if q > p:
+                _fresh(p, 1, alpha, scale, amp, has_amp, rng, cur, buf, tw, rev)
+                cur[q, :, :] = cur[p]
+                ptr[p] = 0
+                ptr[q] = 0
         for p in range(P):
             q = newp[p]
             if q > p:
@@ -239,18 +241,21 @@ def dimer_kernel(t0, pos, partner, reg, box_start, box_end, r, Pu, Pb, L, coin_u
                 partner[q] = p
                 state_now[p] = 1
                 state_now[q] = 1
-                cur[p, :, :] = pend[p, 1]
-                cur[q, :, :] = pend[p, 1]
-                has_pend[p, 1] = False
-                ptr[p] = 0
-                ptr[q] = 0
         for p in range(P):
             k = min(ptr[p], T - 1)
             ptr[p] += 1
             for d in range(2):
                 pos[p, t, d] = _reflect1(pos[p, t - 1, d] + cur[p, k, d], L)
             reg[p, t] = state_now[p]
-    return T
+
+
+@nb.njit(cache=True)
+def _fresh(p, s, alpha, scale, amp, has_amp, rng, cur, buf, tw, rev):  # pragma: no cover
+    """cur[p] = a fresh fGn sequence of particle p in state s (amplitudes computed once per (p, s))."""
+    if not has_amp[p, s]:
+        fgn_amplitude_nb(alpha[p, s], amp[p, s], buf, tw, rev)
+        has_amp[p, s] = True
+    fgn_sequence_nb(amp[p, s], scale[p, s], rng, cur[p], buf, tw, rev)
 
 
 @nb.njit(cache=True)

@@ -209,17 +209,14 @@ def _dimerization(params, N, T, L, rng):
     coin_u = rng.random((P, T))
     coin_b = rng.random((P, T))
     ns = _Streams(aN, KN, T, rng)
-    ns.start(np.zeros(P, dtype=np.int64))
+    ns.start(np.zeros(P, dtype=np.int64))  # the initial (free-state) sequences, batched; later ones in the kernel
     partner = np.full(P, -1, dtype=np.int64)
     reg = np.zeros((P, T), dtype=np.int8)
-    state_now = np.zeros(P, dtype=np.int8)
+    from ._fgn_kernels import fft_plan
     from ._kernels import dimer_kernel
 
-    # kernel scratch: the splits and new pairs of frame dec_t, and each box's particles sorted by x
-    esc, newp, dec_t = np.zeros(P, dtype=np.bool_), np.full(P, -1, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    order = np.arange(P, dtype=np.int64)
-    _run(dimer_kernel, T, ns, pos, partner, reg, box * N, box * N + N, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend,
-         ns.need, state_now, esc, newp, order, dec_t)
+    tw, rev = fft_plan(T)
+    dimer_kernel(pos, partner, reg, box * N + N, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, aN, ns.scale, rng, tw, rev)
     ar = np.arange(P)[:, None]
     A = aN[ar, reg]  # every particle keeps its own label for its current state
     Kt = KN[ar, reg]

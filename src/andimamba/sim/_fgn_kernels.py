@@ -1,0 +1,99 @@
+"""Exact fGn generated inside compiled time loops (numba), for kernels that need fresh noise sequences
+at unpredictable frames: generating them here saves a return to Python (and a replay of the frame)
+per event.
+
+Same method as :mod:`.fbm` (Davies & Harte circulant embedding, one complex FFT giving the x and y
+sequences), with two differences that change the numbers but not the distribution: the circulant
+has size M = the power of two ≥ 2T (a radix-2 FFT written here; pocketfft's size-2T FFT cannot be
+called from numba), and the normals come from the caller's ``numpy.random.Generator`` through
+numba's implementation of it (the same stream as NumPy's ``standard_normal``).
+
+Glossary: T = sequence length, M = circulant size (power of two, M/2 ≥ T), H = α/2.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["fft_plan", "fgn_amplitude_nb", "fgn_sequence_nb"]
+
+
+def fft_plan(T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Twiddles and bit-reversal permutation of the radix-2 FFT used for length-``T`` sequences.
+
+    Returns
+    -------
+    tw : ndarray, shape (M/2,), complex128
+        exp(−2πik/M).
+    rev : ndarray, shape (M,), int64
+        Bit-reversed index of each position.
+    """
+    M = 1 << max(2, int(np.ceil(np.log2(2 * int(T)))))
+    bits = M.bit_length() - 1
+    i = np.arange(M)
+    rev = np.zeros(M, dtype=np.int64)
+    for b in range(bits):
+        rev |= ((i >> b) & 1) << (bits - 1 - b)
+    return np.exp(-2j * np.pi * np.arange(M // 2) / M), rev
+
+
+@nb.njit(cache=True)
+def _fft_pow2(a, tw, rev):  # pragma: no cover - compiled
+    """In-place iterative radix-2 FFT (forward, unnormalised) of a (M,) complex128."""
+    n = a.shape[0]
+    for i in range(n):
+        j = rev[i]
+        if j > i:
+            tmp = a[i]
+            a[i] = a[j]
+            a[j] = tmp
+    size = 2
+    while size <= n:
+        half = size // 2
+        step = n // size
+        for start in range(0, n, size):
+            for k in range(half):
+                w = tw[k * step]
+                u = a[start + k]
+                v = a[start + k + half] * w
+                a[start + k] = u + v
+                a[start + k + half] = u - v
+        size *= 2
+
+
+@nb.njit(cache=True)
+def fgn_amplitude_nb(alpha, out, buf, tw, rev):  # pragma: no cover - compiled
+    """out[:] = √(λ/M) of unit-variance fGn with exponent alpha (H = α/2): λ = FFT of the
+    circulant row [γ(0), …, γ(M/2), γ(M/2 − 1), …, γ(1)], γ(k) = ½(|k+1|^{2H} − 2|k|^{2H} + |k−1|^{2H}).
+    out (M,) float64, buf (M,) complex128 scratch."""
+    M = out.shape[0]
+    m = M // 2
+    pw = out  # out[k] = k^{2H} = k^α for k ≤ m + 1 (scratch until the end)
+    for k in range(m + 2):
+        pw[k] = float(k) ** alpha
+    for k in range(m + 1):
+        g = 0.5 * (pw[k + 1] - 2.0 * pw[k] + pw[abs(k - 1)])
+        buf[k] = g
+        if 0 < k < m:
+            buf[M - k] = g
+    _fft_pow2(buf, tw, rev)
+    for j in range(M):
+        lam = buf[j].real
+        out[j] = np.sqrt(lam / M) if lam > 0 else 0.0
+
+
+@nb.njit(cache=True)
+def fgn_sequence_nb(amp, scale, rng, seq, buf, tw, rev):  # pragma: no cover - compiled
+    """seq (T, 2) = scale · (x, y) fGn increments from amplitudes amp (M,) (``fgn_amplitude_nb``):
+    M complex normals (real then imaginary part, drawn from rng), times amp, one FFT, first T values."""
+    M = amp.shape[0]
+    T = seq.shape[0]
+    for j in range(M):
+        re = rng.standard_normal()
+        im = rng.standard_normal()
+        buf[j] = complex(re * amp[j], im * amp[j])
+    _fft_pow2(buf, tw, rev)
+    for t in range(T):
+        seq[t, 0] = buf[t].real * scale
+        seq[t, 1] = buf[t].imag * scale
