@@ -11,6 +11,7 @@ import torch
 from andimamba import checkpoint as ckpt
 from andimamba.train import state as tstate
 from andimamba.nn.features import FEATURE_NAMES, FEATURE_VERSION, compute_features
+from andimamba.nn.masking import length_mask
 from andimamba.nn.losses import andi_loss
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.segments import SegmenterConfig
@@ -27,7 +28,7 @@ def _data(b=4, l=40, seed=0):
         "K": torch.rand(b, l, generator=g) * 2,
         "alpha": torch.rand(b, l, generator=g) * 2,
     }
-    mask = torch.arange(l)[None] < lengths[:, None]
+    mask = length_mask(lengths, l)
     return feats, log_s, lengths, targets, mask
 
 

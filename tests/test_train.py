@@ -109,6 +109,27 @@ def test_shards_training(tmp_path):
     cfg = _cfg(model=tiny("bilstm"), epochs=1, steps_per_epoch=0, shards=str(tmp_path / "shards"), n_val=50)
     train(cfg, tmp_path / "run", progress=False)
     assert _rows(tmp_path / "run")[1][:2] == ["1", "3"]  # 48 tracks // 16 = 3 steps
+    # the checkpoint names the shard set, not the machine's folder, and records the training length as the window
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train"]["shards"] == {"name": "shards", "files": 2} and str(tmp_path) not in json.dumps(config)
+    assert config["window"] == ShardSet(tmp_path / "shards").length and "model" not in config["train"]
+    # resuming finds the folder in run_paths.json; moved shards of the same name and size resume with --shards
+    argv = ["train", "--out", str(tmp_path / "run"), "--resume", "--epochs", "2", "--no-progress"]
+    assert main(argv) == 0 and len(_rows(tmp_path / "run")) == 3
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "shards").rename(tmp_path / "moved" / "shards")
+    (tmp_path / "run" / "run_paths.json").unlink()  # as in a run folder copied from another machine
+    assert main(argv[:-2] + ["3", "--no-progress"]) == 2  # the folder is unknown here: the error says to pass --shards
+    assert main(argv[:-2] + ["3", "--shards", str(tmp_path / "moved" / "shards"), "--no-progress"]) == 0
+    assert len(_rows(tmp_path / "run")) == 4
+
+
+def test_stream_run_records_the_simulated_length_as_window(tmp_path):
+    from andimamba.checkpoint import load_checkpoint
+
+    train(_cfg(epochs=1, steps_per_epoch=1, n_val=20), tmp_path / "run", progress=False)
+    ck = load_checkpoint(tmp_path / "run")
+    assert ck.window == 200 and not ck.segmenter_tuned and ck.train["n_val"] == 20 and ck.train["shards"] is None
 
 
 _LAUNCH = "import json, sys; from andimamba.train import TrainConfig, train; train(TrainConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], progress=False)"

@@ -3,6 +3,9 @@
 Convention (shared with :class:`andimamba.batch.TrackBatch`): sequence ``i`` of a padded batch occupies
 frames ``0 .. lengths[i]-1``; frames ``lengths[i] .. l-1`` are padding. Glossary: b = batch size,
 l = padded length.
+
+Every tensor mask of valid frames is built by :func:`length_mask` (the model, the features, training and
+evaluation); on NumPy arrays, :attr:`andimamba.batch.TrackBatch.mask` is its counterpart.
 """
 
 from __future__ import annotations
