@@ -125,11 +125,19 @@ def test_shards_training(tmp_path):
 
 
 def test_stream_run_records_the_simulated_length_as_window(tmp_path):
-    from andimamba.checkpoint import load_checkpoint
+    from andimamba.checkpoint import load_checkpoint, write_segmenter
+    from andimamba.segments import SegmenterConfig
 
-    train(_cfg(epochs=1, steps_per_epoch=1, n_val=20), tmp_path / "run", progress=False)
+    cfg = _cfg(epochs=1, steps_per_epoch=1, n_val=20)
+    train(cfg, tmp_path / "run", progress=False)
     ck = load_checkpoint(tmp_path / "run")
     assert ck.window == 200 and not ck.segmenter_tuned and ck.train["n_val"] == 20 and ck.train["shards"] is None
+    # a tuned segmenter survives a resume that changes nothing, and is dropped when the weights change
+    write_segmenter(tmp_path / "run", SegmenterConfig(cp_threshold=0.9), {"seed": 1})
+    train(cfg, tmp_path / "run", resume=True, progress=False)
+    assert load_checkpoint(tmp_path / "run").segmenter == SegmenterConfig(cp_threshold=0.9)
+    train(_cfg(epochs=2, steps_per_epoch=1, n_val=20), tmp_path / "run", resume=True, progress=False)
+    assert not load_checkpoint(tmp_path / "run").segmenter_tuned
 
 
 _LAUNCH = "import json, sys; from andimamba.train import TrainConfig, train; train(TrainConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], progress=False)"

@@ -156,6 +156,7 @@ def write_config(
         Training track length in frames (None: tracks are always predicted whole).
     segmenter : dict, optional
         :class:`~andimamba.segments.SegmenterConfig` fields plus ``"tuning"``; None: defaults, not tuned.
+        A legacy ``segmenter.json`` in the folder is removed (pass its content here to keep it).
     """
     from andimamba import __version__
 
@@ -173,6 +174,7 @@ def write_config(
     if paths:
         atomic_write_bytes(directory / RUN_PATHS, json_bytes(paths))
     atomic_write_bytes(directory / CONFIG, json_bytes(payload))
+    (directory / LEGACY_SEGMENTER).unlink(missing_ok=True)  # its content, if kept, is in config.json now
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
@@ -224,7 +226,7 @@ def write_segmenter(directory: str | Path, segmenter: SegmenterConfig, tuning: d
     """Record ``segmenter`` (and how it was chosen) in ``DIR/config.json``; the rest is kept as it is.
 
     A legacy folder is rewritten in format 2 (its machine paths move to ``run_paths.json``) and its
-    ``segmenter.json`` removed.
+    ``segmenter.json`` removed (every format-2 write removes it).
     """
     directory = Path(directory)
     cfg = read_config(directory)

@@ -113,7 +113,9 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
         out.mkdir(parents=True, exist_ok=True)
         for stray in out.glob(".*.tmp*"):  # temporary files of a write cut short by a kill
             stray.unlink()
-        ckpt.write_config(out, cfg.model, cfg.to_dict(), window)
+        # a resumed run keeps its tuned segmenter until its weights change (the next checkpoint writes null)
+        tuned = ckpt.read_config(out)["segmenter"] if resume and (out / ckpt.CONFIG).is_file() else None
+        ckpt.write_config(out, cfg.model, cfg.to_dict(), window, tuned)
     torch.manual_seed(cfg.seed)
     model = AnDiNet(cfg.model).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
