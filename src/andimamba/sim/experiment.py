@@ -8,10 +8,7 @@ workers, so the same seed gives the same bytes and no two FOVs (or workers) shar
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
-from tqdm.auto import tqdm
 
 from .challenge import FOV, simulate_fov
 from .params import ExperimentParams, challenge_params
@@ -65,10 +62,17 @@ def simulate_experiment(
             raise ValueError("give a model name or explicit parameters")
         params = challenge_params(model, np.random.default_rng(param_ss))
     jobs = [(params, ss) for ss in fov_ss]
-    bar = dict(total=len(jobs), disable=not progress, desc=f"{params.model}: FOVs", unit="fov")
-    if workers == 1:
-        fovs = [_one_fov(j) for j in tqdm(jobs, **bar)]
+    if progress:  # imported only when used (start-up of `andimamba simulate --no-progress`)
+        from tqdm.auto import tqdm
+
+        bar = lambda it: tqdm(it, total=len(jobs), desc=f"{params.model}: FOVs", unit="fov")  # noqa: E731
     else:
+        bar = iter
+    if workers == 1:
+        fovs = [_one_fov(j) for j in bar(jobs)]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=int(workers)) as ex:
-            fovs = list(tqdm(ex.map(_one_fov, jobs), **bar))
+            fovs = list(bar(ex.map(_one_fov, jobs)))
     return params, fovs
