@@ -16,7 +16,15 @@ from andimamba.checkpoint import load_model, weights_sha256
 from andimamba.cli import main
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.sim.dataset import TrainingStream, save_shard
-from andimamba.train import METRIC_COLUMNS, ShardSet, TrainConfig, pin_threads, stream_batches, train, train_step
+from andimamba.train import (
+    METRIC_COLUMNS,
+    ShardSet,
+    TrainConfig,
+    pin_threads,
+    stream_batches,
+    train,
+    train_step,
+)
 
 
 def _cfg(**kw):

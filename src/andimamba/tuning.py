@@ -19,6 +19,7 @@ import pandas as pd
 
 from .segments import SegmenterConfig, segment_batch
 
+
 def tuning_set(n_fovs: int = 4, seed: int = 777):
     """List of (experiment name, list of FOV) covering the five models and both priors."""
     from .sim.dataset import broad_params

@@ -15,8 +15,20 @@ What a run writes and how it resumes: :mod:`andimamba.train.loop`; the weights a
 prediction: :mod:`andimamba.checkpoint`.
 """
 
-from andimamba.train.config import RESUMABLE_FIELDS, TrainConfig, learning_rate, read_train_config
-from andimamba.train.data import STREAM_LENGTH, ShardSet, batch_tensors, stream_batches, take_tracks, validation_set
+from andimamba.train.config import (
+    RESUMABLE_FIELDS,
+    TrainConfig,
+    learning_rate,
+    read_train_config,
+)
+from andimamba.train.data import (
+    STREAM_LENGTH,
+    ShardSet,
+    batch_tensors,
+    stream_batches,
+    take_tracks,
+    validation_set,
+)
 from andimamba.train.distributed import pin_threads, resolve_device
 from andimamba.train.evaluation import VAL_METRICS, evaluate
 from andimamba.train.loop import METRIC_COLUMNS, METRICS_FILE, train, train_step

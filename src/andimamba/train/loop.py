@@ -40,9 +40,27 @@ from andimamba.io.atomic import atomic_write_text
 from andimamba.nn.losses import andi_loss, class_weights_from_counts
 from andimamba.nn.model import N_STATES, AnDiNet
 from andimamba.train import state
-from andimamba.train.config import RESUMABLE_FIELDS, TrainConfig, learning_rate, read_train_config
-from andimamba.train.data import STREAM_LENGTH, ShardSet, batch_tensors, stream_batches, validation_set
-from andimamba.train.distributed import barrier, gather, pin_threads, process_group, rank_and_world, resolve_device
+from andimamba.train.config import (
+    RESUMABLE_FIELDS,
+    TrainConfig,
+    learning_rate,
+    read_train_config,
+)
+from andimamba.train.data import (
+    STREAM_LENGTH,
+    ShardSet,
+    batch_tensors,
+    stream_batches,
+    validation_set,
+)
+from andimamba.train.distributed import (
+    barrier,
+    gather,
+    pin_threads,
+    process_group,
+    rank_and_world,
+    resolve_device,
+)
 from andimamba.train.evaluation import VAL_METRICS, evaluate
 
 __all__ = ["train", "train_step", "METRIC_COLUMNS", "METRICS_FILE"]
