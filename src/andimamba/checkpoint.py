@@ -338,8 +338,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", **over
     weights, cfg = _weights_and_config(Path(path))
     version, names = cfg["features"]["version"], cfg["features"].get("names")
     if version != FEATURE_VERSION or (names is not None and tuple(names) != FEATURE_NAMES):
-        raise UserError(f"{weights.parent}: weights trained on feature version {version}, this andimamba computes version "
-                         f"{FEATURE_VERSION}; use the andimamba version that trained them ({cfg['package_version']}) or retrain")
+        other = " with other channel names" if version == FEATURE_VERSION else ""
+        made = f" ({cfg['package_version']})" if cfg.get("package_version") else ""
+        raise UserError(f"{weights.parent}: weights trained on feature version {version}{other}, this andimamba computes version "
+                        f"{FEATURE_VERSION}; load them with the andimamba version that trained them{made} or retrain them")
     model = AnDiNet(ModelConfig.from_dict({**cfg["model"], **overrides}))
     model.load_state_dict(load_file(str(weights)), strict=True)
     seg = cfg["segmenter"]
