@@ -91,19 +91,27 @@ def frames_table(results: Iterable[SegmentResult], tracks: Tracks | None = None,
     ``x_px, y_px`` come from ``tracks`` (omitted when None); ``pixel_size`` and ``frame_interval``
     default to the tracks' metadata.
     """
-    parts = []
-    for r in results:
-        pf = r.per_frame()
-        frames = np.arange(r.first_frame, r.first_frame + r.T)
-        parts.append(pd.DataFrame({"track_id": r.track_id, "frame": frames, "alpha": pf["alpha"], K_PX: pf["K"],
-                                   "state": pf["state"], "cp_prob": pf["cp_prob"]}))
+    results = list(results)
     cols = ["track_id", "frame", "alpha", K_PX, "state", "cp_prob"]
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: [] for c in cols})
+    if results:  # the columns of all tracks at once (one DataFrame, not one per track)
+        pf = [r.per_frame() for r in results]
+        T = np.array([r.T for r in results], dtype=np.int64)
+        start = np.repeat(np.array([r.first_frame for r in results], dtype=np.int64) - np.r_[0, np.cumsum(T)[:-1]], T)
+        df = pd.DataFrame({"track_id": np.repeat(np.array([r.track_id for r in results], dtype=object), T).astype(str),
+                           "frame": start + np.arange(T.sum(), dtype=np.int64),  # (n,) first_frame + position in the track
+                           **{c: np.concatenate([p[k] for p in pf]) for c, k in
+                              (("alpha", "alpha"), (K_PX, "K"), ("state", "state"), ("cp_prob", "cp_prob"))}})
+    else:
+        df = pd.DataFrame({c: [] for c in cols})
     if tracks is not None:
         pixel_size = tracks.pixel_size if pixel_size is None else pixel_size
         frame_interval = tracks.frame_interval if frame_interval is None else frame_interval
         pos = tracks.data.rename(columns={"x": "x_px", "y": "y_px"}).astype({"track_id": str})
-        df = df.astype({"track_id": str}).merge(pos, on=["track_id", "frame"], how="left", validate="one_to_one")
+        if len(pos) == len(df) and np.array_equal(pos["track_id"].to_numpy(), df["track_id"].to_numpy()) \
+                and np.array_equal(pos["frame"].to_numpy(), df["frame"].to_numpy()):
+            df = df.assign(x_px=pos["x_px"].to_numpy(), y_px=pos["y_px"].to_numpy())  # results in the tracks' order
+        else:
+            df = df.astype({"track_id": str}).merge(pos, on=["track_id", "frame"], how="left", validate="one_to_one")
         if df["x_px"].isna().any():
             bad = df.loc[df["x_px"].isna()].iloc[0]
             raise ValueError(f"frame {bad['frame']} of track {bad['track_id']} is not in the tracks: "
