@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from ..errors import UserError
 from ..io.atomic import atomic_path, atomic_write_text
 from ..sim.params import MODELS
+from .args import add_out, add_progress
 
 
 def register(sub) -> None:
@@ -22,14 +23,14 @@ def register(sub) -> None:
         description="Simulate challenge-pipeline tracks from a mix of the AnDi-2 models into compact .npz shards "
         "(positions, lengths, per-frame alpha, K, state, cp) for `andimamba train --shards DIR`.",
     )
-    p.add_argument("--out", required=True, type=Path)
+    add_out(p, "folder to write the shards into (must be new or empty)")
     p.add_argument("--n-shards", type=int, default=10)
     p.add_argument("--shard-size", type=int, default=4096, help="tracks per shard")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--prior", choices=("broad", "challenge"), default="broad")
     p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     p.add_argument("--workers", type=int, default=1, help="processes (output identical for any value)")
-    p.add_argument("--no-progress", action="store_true")
+    add_progress(p)
     p.set_defaults(func=run)
 
 

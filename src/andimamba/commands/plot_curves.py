@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .args import add_out
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``plot-curves`` subcommand."""
@@ -14,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="One panel per quantity, one line per run, labelled by the run's architecture.",
     )
     p.add_argument("runs", nargs="+", type=Path, help="run directories written by 'andimamba train'")
-    p.add_argument("--out", required=True, type=Path, help="image file to write (.png, .pdf, .svg)")
+    add_out(p, "image file to write (.png, .pdf, .svg)")
     p.add_argument("--labels", help="comma-separated line labels (default: the architecture of each run)")
     p.add_argument("--dpi", type=int, default=150)
     p.set_defaults(func=run)

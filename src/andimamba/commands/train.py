@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from pathlib import Path
 
-from andimamba.cli import UserError
+from andimamba.commands.args import add_out, add_progress, add_threads
+from andimamba.errors import UserError
 
 # CLI option -> TrainConfig field (for options that map one to one)
 _FIELDS = {
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train an AnDiNet. Writes config.json, model.safetensors, metrics.csv and a resume "
         "checkpoint to --out. Options left out take the --config preset's (or, with --resume, the run's) values.",
     )
-    p.add_argument("--out", required=True, type=Path, help="run directory (must be empty unless --resume)")
+    add_out(p, "run directory (must be empty unless --resume)")
     p.add_argument("--arch", choices=("bimamba", "bilstm"), help="network blocks (default bimamba)")
     p.add_argument("--config", choices=("tiny", "paper"), help="model size preset (default paper)")
     p.add_argument("--scan-impl", choices=("auto", "reference", "fused", "chunked"), help="Mamba selective-scan kernel")
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "wide spans the organisers' benchmark families: fast switching and binding, dense dimers, broad spreads)")
     p.add_argument("--models", help="comma-separated AnDi-2 models to mix (default all five)")
     p.add_argument("--shards", help="directory of .npz shards to train on instead of simulating")
-    p.add_argument("--threads", type=int, help="CPU threads per process")
+    add_threads(p, default=None, what="CPU threads per process (default: torch's)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default auto (CUDA when available)")
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     p.add_argument("--log-every", type=int, help="steps between loss updates on the progress bar")
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(same architecture; the optimizer and schedule start afresh)")
     p.add_argument("--lr-schedule", choices=("constant", "cosine"), help="learning rate over the run (default constant)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress(p)
     p.set_defaults(func=run)
 
 
