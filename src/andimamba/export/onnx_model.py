@@ -55,7 +55,6 @@ from andimamba.checkpoint import load_model
 from andimamba.andi2 import STATE_NAMES as ANDI2_STATE_NAMES
 from andimamba.errors import UserError
 from andimamba.io.atomic import atomic_write_bytes
-from andimamba.nn.masking import length_mask
 from andimamba.nn.model import AnDiNet, ModelConfig
 from andimamba.options import opt
 
@@ -126,19 +125,7 @@ class _TracksToFrames(nn.Module):
         l = positions.shape[1]
         lengths = lengths.clamp(min=0, max=l)  # (b,)
         pos = F.pad(positions, (0, 0, 0, _PAD))  # (b, l + PAD, 2); padding never reaches valid frames
-        out = self.model(pos, lengths)  # features computed inside, on (b, l + PAD)
-        mask = length_mask(lengths, l + _PAD)  # (b, l + PAD)
-        logits = out["state_logits"]  # (b, l + PAD, 4)
-        res = {
-            "state_prob": logits.softmax(-1) * mask[..., None],
-            "state": logits.argmax(-1) * mask,
-            "cp_prob": out["cp_logit"].sigmoid() * mask,
-            "alpha": out["alpha"],
-            "K": out["log_K"].exp() * mask,
-            "log_K": out["log_K"],
-            "state_logits": logits,
-            "cp_logit": out["cp_logit"],
-        }
+        res = self.model.frame_predictions(pos, lengths)  # features and heads as AnDiNet.predict computes them
         return tuple(res[k][:, :l] for k in OUTPUT_NAMES)  # each (b, l) or (b, l, 4)
 
 

@@ -42,6 +42,7 @@ __all__ = ["ModelConfig", "AnDiNet", "count_parameters", "tiny", "paper", "N_STA
 
 N_STATES = 4  # AnDi-2 diffusive states: 0 immobile, 1 confined, 2 free, 3 directed
 ARCHS = ("bimamba", "bilstm")
+_PREDICT_KEYS = ("state_prob", "state", "cp_prob", "K", "log_K", "alpha")  # what AnDiNet.predict returns
 
 
 @dataclass
@@ -212,6 +213,39 @@ class AnDiNet(nn.Module):
         m2 = mask[..., 0]  # (b, l)
         return {k: torch.where(m2[..., None] if v.dim() == 3 else m2, v, 0.0) for k, v in out.items()}
 
+    def frame_predictions(self, positions: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-frame predictions in user terms: probabilities, the argmax state, K (the heads' logits kept too).
+
+        What :meth:`predict` returns per chunk and what the ONNX export computes (one definition for both).
+        Gradients are neither enabled nor disabled here.
+
+        Parameters
+        ----------
+        positions : Tensor, shape (b, l, 2)
+            x, y in pixels.
+        lengths : Tensor, shape (b,), integer
+            Valid lengths.
+
+        Returns
+        -------
+        dict of Tensor, 0 on padding frames
+            ``state_prob`` (b, l, 4), ``state`` (b, l) int64 argmax, ``cp_prob`` (b, l), ``K`` (b, l) in
+            px²/frame^α, ``log_K`` (b, l), ``alpha`` (b, l), ``state_logits`` (b, l, 4), ``cp_logit`` (b, l).
+        """
+        out = self(positions, lengths)
+        mask = length_mask(lengths, positions.shape[1])  # (b, l)
+        logits = out["state_logits"]  # (b, l, 4)
+        return {
+            "state_prob": logits.softmax(-1) * mask[..., None],
+            "state": logits.argmax(-1) * mask,
+            "cp_prob": out["cp_logit"].sigmoid() * mask,
+            "K": out["log_K"].exp() * mask,
+            "log_K": out["log_K"],
+            "alpha": out["alpha"],
+            "state_logits": logits,
+            "cp_logit": out["cp_logit"],
+        }
+
     @torch.no_grad()
     def predict(self, batch: TrackBatch, chunk_size: int = 1024) -> dict[str, np.ndarray]:
         """Per-frame predictions for a :class:`~andimamba.batch.TrackBatch` (features computed here).
@@ -223,7 +257,7 @@ class AnDiNet(nn.Module):
         -------
         dict of ndarray, 0 on padding frames
             ``state_prob`` (b, l, 4), ``state`` (b, l) int64 argmax, ``cp_prob`` (b, l),
-            ``K`` (b, l) in px²/frame^α, ``log_K`` (b, l), ``alpha`` (b, l).
+            ``K`` (b, l) in px²/frame^α, ``log_K`` (b, l), ``alpha`` (b, l) (see :meth:`frame_predictions`).
         """
         device = next(self.parameters()).device
         was_training = self.training
@@ -233,18 +267,8 @@ class AnDiNet(nn.Module):
             for i in range(0, len(batch), chunk_size):
                 pos = torch.as_tensor(batch.positions[i : i + chunk_size], device=device)  # (c, l, 2)
                 lengths = torch.as_tensor(batch.lengths[i : i + chunk_size], device=device)  # (c,)
-                out = self(pos, lengths)
-                mask = length_mask(lengths, pos.shape[1])  # (c, l)
-                prob = out["state_logits"].softmax(-1) * mask[..., None]  # (c, l, 4)
-                res = {
-                    "state_prob": prob,
-                    "state": out["state_logits"].argmax(-1) * mask,
-                    "cp_prob": out["cp_logit"].sigmoid() * mask,
-                    "K": out["log_K"].exp() * mask,
-                    "log_K": out["log_K"],
-                    "alpha": out["alpha"],
-                }
-                parts.append({k: v.cpu().numpy() for k, v in res.items()})
+                res = self.frame_predictions(pos, lengths)
+                parts.append({k: res[k].cpu().numpy() for k in _PREDICT_KEYS})
         finally:
             self.train(was_training)
         if not parts:
