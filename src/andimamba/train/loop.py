@@ -8,7 +8,8 @@ Class weights of the WCE
     the validation set (same prior as training), computed once and stored in the resume state.
 Outputs in DIR
     ``config.json``, ``model.safetensors`` (:mod:`andimamba.checkpoint`; the window recorded there is the
-    training length), ``train_state.*`` (:mod:`andimamba.train.state`), ``val.npz``, ``run_paths.json`` when
+    training length; every checkpoint records the segmenter as untuned, since the weights changed, while a
+    resume that trains nothing keeps a tuned one), ``train_state.*`` (:mod:`andimamba.train.state`), ``val.npz``, ``run_paths.json`` when
     the run names a folder (shards, ``init_from``), and ``metrics.csv``: one row per epoch with
     :data:`METRIC_COLUMNS`; ``epoch`` counts completed epochs (1-based), ``step`` completed optimizer steps,
     ``train_loss`` the mean total training loss over the epoch's steps and ranks, ``seconds`` cumulative
