@@ -49,33 +49,66 @@ def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
 # ---------------------------------------------------------------------------------------------
 
 
+def trap_buckets(traps_x: np.ndarray, L: float, max_buckets: int = 4096) -> tuple[np.ndarray, float]:
+    """Bucket index of each box's x-sorted traps for ``traps_kernel``.
+
+    Parameters
+    ----------
+    traps_x : ndarray, shape (E, Nt)
+        Sorted x coordinates of each box's traps.
+    L : float
+        Box side (buckets of width w = L / nc cover [0, L]).
+
+    Returns
+    -------
+    first : ndarray, shape (E, nc + 1), int64
+        first[e, c] = index of the first trap of box e with x ≥ c·w.
+    w : float
+    """
+    E, Nt = traps_x.shape
+    nc = int(min(max_buckets, max(1, 4 * Nt)))
+    w = float(L) / nc
+    edges = np.arange(nc + 1) * w
+    first = np.stack([np.searchsorted(traps_x[e], edges, side="left") for e in range(E)]) if E else np.zeros((0, nc + 1))
+    return first.astype(np.int64), w
+
+
 @nb.njit(cache=True)
-def traps_kernel(t0, pos, bound, box, traps_x, traps, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, dec, dec_t):  # pragma: no cover
+def traps_kernel(t0, pos, bound, box, traps_x, traps, first, w, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, dec, dec_t):  # pragma: no cover
     """immobile_traps (``models_phenom.immobile_traps``): free particles closer than r to a
     trap of their box bind with prob Pb, bound ones unbind with prob Pu (not rebinding in the
     same frame); bound particles do not move; unbinding restarts the noise.
 
-    traps_x (E, Nt) is traps[:, :, 0] (sorted) as a contiguous array. dec (P,) holds the bound
-    flags decided for frame dec_t[0]: they depend only on frame t − 1 and the coins, so a re-entry
-    at that frame (after fresh noise was generated) reuses them instead of deciding again.
+    Time-major arrays (a frame's values of all particles are contiguous): pos (T, P, 2), bound,
+    coin_u, coin_b (T, P). traps_x (E, Nt) is traps[:, :, 0] (sorted) as a contiguous array;
+    first (E, nc + 1) indexes it by buckets of width w (``trap_buckets``). dec (P,)
+    holds the bound flags decided for frame dec_t[0]: they depend only on frame t − 1 and the coins,
+    so a re-entry at that frame (after fresh noise was generated) reuses them instead of deciding again.
     """
-    P, T, _ = pos.shape
+    T, P, _ = pos.shape
     Nt = traps.shape[1]
+    nc = first.shape[1] - 1
     r2 = r * r
     for t in range(t0, T):
         if dec_t[0] != t:
             for p in range(P):
-                b = bound[p, t - 1]
+                b = bound[t - 1, p]
                 if b:
-                    dec[p] = not coin_u[p, t] < Pu  # stays bound unless it unbinds
+                    dec[p] = not coin_u[t, p] < Pu  # stays bound unless it unbinds
                     continue
                 close = False
-                if coin_b[p, t] < Pb:
-                    x, y = pos[p, t - 1, 0], pos[p, t - 1, 1]
+                if coin_b[t, p] < Pb:
+                    x, y = pos[t - 1, p, 0], pos[t - 1, p, 1]
                     e = box[p]
-                    # traps of each box are sorted by x: scan only the window |dx| < r
-                    j = np.searchsorted(traps_x[e], x - r)
-                    for j in range(j, Nt):
+                    # traps of each box are sorted by x: scan only the window |dx| < r, from the
+                    # first trap with x ≥ x − r (np.searchsorted(traps_x[e], x − r), found from the
+                    # bucket index: first[e, c] = first trap with x ≥ c·w, one bucket early for rounding)
+                    xl = x - r
+                    c = min(max(int(np.floor(xl / w)) - 1, 0), nc)
+                    lo = first[e, c]
+                    while lo < Nt and traps_x[e, lo] < xl:
+                        lo += 1
+                    for j in range(lo, Nt):
                         dx = x - traps_x[e, j]
                         if dx < -r:
                             break
@@ -87,26 +120,26 @@ def traps_kernel(t0, pos, bound, box, traps_x, traps, r, Pu, Pb, L, coin_u, coin
             dec_t[0] = t
         missing = False
         for p in range(P):
-            if bound[p, t - 1] and not dec[p] and not has_pend[p, 0]:
+            if bound[t - 1, p] and not dec[p] and not has_pend[p, 0]:
                 need[p, 0] = True
                 missing = True
         if missing:
             return t
         for p in range(P):
             new = dec[p]
-            if bound[p, t - 1] and not new:
+            if bound[t - 1, p] and not new:
                 cur[p, :, :] = pend[p, 0]
                 has_pend[p, 0] = False
                 ptr[p] = 0
-            bound[p, t] = new
+            bound[t, p] = new
             k = min(ptr[p], T - 1)
             ptr[p] += 1
             if new:
-                pos[p, t, 0] = pos[p, t - 1, 0]
-                pos[p, t, 1] = pos[p, t - 1, 1]
+                pos[t, p, 0] = pos[t - 1, p, 0]
+                pos[t, p, 1] = pos[t - 1, p, 1]
             else:
-                pos[p, t, 0] = _reflect1(pos[p, t - 1, 0] + cur[p, k, 0], L)
-                pos[p, t, 1] = _reflect1(pos[p, t - 1, 1] + cur[p, k, 1], L)
+                pos[t, p, 0] = _reflect1(pos[t - 1, p, 0] + cur[p, k, 0], L)
+                pos[t, p, 1] = _reflect1(pos[t - 1, p, 1] + cur[p, k, 1], L)
     return T
 
 

@@ -43,8 +43,13 @@ def fgn_autocovariance(hurst: np.ndarray, lags: np.ndarray) -> np.ndarray:
     pw = np.arange(kmax + 2, dtype=np.float64)[None, :] ** h2  # (n, kmax + 2): |k|^{2H}
     m = lags.size
     if np.array_equal(lags, np.arange(m)):  # the common case, with slices instead of gathers
-        prev = np.concatenate([pw[:, 1:2], pw[:, : m - 1]], axis=1)  # |k − 1|^{2H}
-        return 0.5 * (pw[:, 1 : m + 1] - 2 * pw[:, :m] + prev)
+        # 0.5 · (|k+1|^{2H} − 2|k|^{2H} + |k−1|^{2H}), in place: the same operations in the same order
+        g = pw[:, :m] * 2
+        np.subtract(pw[:, 1 : m + 1], g, out=g)
+        g[:, 0] += pw[:, 1]  # |0 − 1|^{2H}
+        g[:, 1:] += pw[:, : m - 1]
+        g *= 0.5
+        return g
     return 0.5 * (pw[:, lags + 1] - 2 * pw[:, lags] + pw[:, np.abs(lags - 1)])
 
 
@@ -88,7 +93,7 @@ def fgn_amplitude(alpha: np.ndarray, T: int) -> np.ndarray:
     return np.sqrt(lam / M)[inv]  # (n, M)
 
 
-def fgn_2d_from_amplitude(amp: np.ndarray, T: int, rng: np.random.Generator) -> np.ndarray:
+def fgn_2d_from_amplitude(amp: np.ndarray, T: int, rng: np.random.Generator, scale: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Two independent unit-variance fGn sequences per row, from ``fgn_amplitude`` rows.
 
     Draws ``rng.standard_normal((n, 4T))`` and makes one complex FFT per row, exactly as
@@ -99,6 +104,10 @@ def fgn_2d_from_amplitude(amp: np.ndarray, T: int, rng: np.random.Generator) -> 
     amp : ndarray, shape (n, 2T)
     T : int
     rng : numpy.random.Generator
+    scale : ndarray, shape (n,), optional
+        Per-row factor (e.g. √(2K)) applied to the result, as ``fgn_2d(...) * scale[:, None, None]``.
+    out : ndarray, shape (n, T, 2), optional
+        Where to write the result (saves a copy).
 
     Returns
     -------
@@ -106,16 +115,20 @@ def fgn_2d_from_amplitude(amp: np.ndarray, T: int, rng: np.random.Generator) -> 
     """
     T = int(T)
     n, M = amp.shape
-    out = np.empty((n, T, 2))
+    if out is None:
+        out = np.empty((n, T, 2))
     if n == 0:
         return out
     if T == 1:  # a single increment: plain white noise
-        return rng.standard_normal((n, 1, 2))
-    z = rng.standard_normal((n, 2 * M)).view(np.complex128)  # (n, M) complex, Re and Im i.i.d.
-    z *= amp
-    y = sp_fft.fft(z, axis=1, overwrite_x=True)[:, :T]  # (n, T) complex
-    out[..., 0] = y.real
-    out[..., 1] = y.imag
+        out[:] = rng.standard_normal((n, 1, 2))
+    else:
+        z = rng.standard_normal((n, 2 * M)).view(np.complex128)  # (n, M) complex, Re and Im i.i.d.
+        z *= amp
+        y = sp_fft.fft(z, axis=1, overwrite_x=True)[:, :T]  # (n, T) complex
+        out[..., 0] = y.real
+        out[..., 1] = y.imag
+    if scale is not None:
+        out *= scale[:, None, None]
     return out
 
 

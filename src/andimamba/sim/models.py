@@ -150,8 +150,14 @@ class _Streams:
         return fgn_2d_from_amplitude(self.amp[p, s], self.T, self.rng) * self.scale[p, s][:, None, None]
 
     def start(self, state0: np.ndarray) -> None:
+        """cur = a first sequence for every particle p, in state state0[p]."""
         p = np.arange(state0.shape[0])
-        self.cur[:] = self._gen(p, state0)
+        if not np.any(state0):  # everyone in state 0 (a view of the amplitudes, no gathers)
+            self.amp[:, 0] = fgn_amplitude(self.alpha[:, 0], self.T)
+            self.has_amp[:, 0] = True
+            fgn_2d_from_amplitude(self.amp[:, 0], self.T, self.rng, self.scale[:, 0], out=self.cur)
+        else:
+            self.cur[:] = self._gen(p, state0)
 
     def fill_needed(self) -> None:
         p, s = np.nonzero(self.need)
@@ -176,20 +182,24 @@ def _immobile_traps(params, N, T, L, rng):
     box = np.repeat(np.arange(E), N)
     alpha = _draw(params, "alphas", 0, N, rng)
     K = _draw(params, "Ks", 0, N, rng)
-    pos = np.zeros((P, T, 2))
-    pos[:, 0] = rng.random((P, 2)) * L
+    # the kernel works time-major (frame t of all particles contiguous): (T, P, 2) and (T, P)
+    pos_t = np.empty((T, P, 2))
+    pos_t[0] = rng.random((P, 2)) * L
     traps = rng.random((E, Nt, 2)) * L
     traps = np.take_along_axis(traps, np.argsort(traps[:, :, 0], axis=1)[:, :, None], axis=1)  # sorted by x
-    coin_u = rng.random((P, T))
-    coin_b = rng.random((P, T))
+    coin_u = np.ascontiguousarray(rng.random((P, T)).T)
+    coin_b = np.ascontiguousarray(rng.random((P, T)).T)
     ns = _Streams(alpha[:, None], K[:, None], T, rng)
     ns.start(np.zeros(P, dtype=np.int64))
-    bound = np.zeros((P, T), dtype=np.bool_)
-    from ._kernels import traps_kernel
+    bound_t = np.zeros((T, P), dtype=np.bool_)
+    from ._kernels import trap_buckets, traps_kernel
 
     dec, dec_t = np.zeros(P, dtype=np.bool_), np.zeros(1, dtype=np.int64)  # decisions of frame dec_t (kernel scratch)
     traps_x = np.ascontiguousarray(traps[:, :, 0])
-    _run(traps_kernel, T, ns, pos, bound, box, traps_x, traps, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need, dec, dec_t)
+    first, w = trap_buckets(traps_x, L)
+    _run(traps_kernel, T, ns, pos_t, bound_t, box, traps_x, traps, first, w, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need, dec, dec_t)
+    pos = np.ascontiguousarray(pos_t.transpose(1, 0, 2))  # (P, T, 2)
+    bound = np.ascontiguousarray(bound_t.T)
     a = np.where(bound, 0.0, alpha[:, None])
     kk = np.where(bound, 0.0, K[:, None])
     state = np.where(bound, 0, _free_state_code(a)).astype(np.int8)
