@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from andimamba.segments import SegmenterConfig, segment_batch, segment_track
 
@@ -49,3 +50,23 @@ def test_segment_batch_respects_lengths():
     res = segment_batch(outs, np.array([25, 60, 40]), ids=["a", "b", "c"])
     assert [r.T for r in res] == [25, 60, 40]
     assert res[0].alphas.tolist() == [1.0] and res[0].track_id == "a"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cfg", [SegmenterConfig(), SegmenterConfig(trim=0, immobile_zero=False, min_seg=2, cp_threshold=0.3)])
+def test_batch_equals_track_by_track_exactly(dtype, cfg):
+    """segment_batch computes the segments of all tracks at once; the values are those of segment_track, bit for bit."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 120, 300)
+    b, l = len(lengths), int(lengths.max())
+    sp = rng.dirichlet([0.3] * 4, size=(b, l))
+    out = {"cp_prob": rng.beta(0.3, 2.0, (b, l)).astype(dtype), "state_prob": sp.astype(dtype),
+           "alpha": rng.uniform(0, 2, (b, l)).astype(dtype), "log_K": rng.normal(0, 2, (b, l)).astype(dtype)}
+    out["alpha"][:, ::5] = 1.0  # ties in the medians
+    res = segment_batch(out, lengths, cfg=cfg)
+    for i, r in enumerate(res):
+        T = int(lengths[i])
+        cps, a, k, s = segment_track(out["cp_prob"][i, :T], out["state_prob"][i, :T], out["alpha"][i, :T], out["log_K"][i, :T], cfg)
+        assert np.array_equal(r.cps, cps) and np.array_equal(r.states, s)
+        assert np.array_equal(r.alphas, a) and np.array_equal(r.Ks, k)
+    assert sum(r.n_segments for r in res) > 2 * b  # change points were found

@@ -48,11 +48,24 @@ def _peaks(p: np.ndarray, w: int, thr: float) -> np.ndarray:
     return np.flatnonzero((p >= thr) & (p >= win.max(axis=1)))
 
 
-def change_points_from_outputs(cp_prob: np.ndarray, state_prob: np.ndarray, cfg: SegmenterConfig) -> np.ndarray:
-    """Change points (sorted, 0-based) of one track of T frames."""
+def _batch_peaks(cp_prob: np.ndarray, lengths: np.ndarray, w: int, thr: float) -> np.ndarray:
+    """(b, l) bool: the frames :func:`_peaks` returns, for every track of a padded batch at once."""
+    b, l = cp_prob.shape
+    valid = np.arange(l)[None, :] < lengths[:, None]  # (b, l)
+    pad = np.full((b, l + 2 * w), -np.inf)
+    pad[:, w : w + l] = np.where(valid, cp_prob, -np.inf)
+    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * w + 1, axis=1)  # (b, l, 2w + 1)
+    return valid & (cp_prob >= thr) & (cp_prob >= win.max(axis=2))
+
+
+def change_points_from_outputs(cp_prob: np.ndarray, state_prob: np.ndarray, cfg: SegmenterConfig,
+                               peaks: np.ndarray | None = None) -> np.ndarray:
+    """Change points (sorted, 0-based) of one track of T frames (``peaks``: the frames of
+    :func:`_peaks`, when already known)."""
     T = cp_prob.shape[0]
     lo, hi = cfg.min_seg, T - cfg.min_seg
-    cand = [(float(cp_prob[i]), int(i)) for i in _peaks(cp_prob, cfg.peak_window, cfg.cp_threshold)]
+    peaks = _peaks(cp_prob, cfg.peak_window, cfg.cp_threshold) if peaks is None else peaks
+    cand = [(float(cp_prob[i]), int(i)) for i in peaks]
     if cfg.use_state_changes and T > 1:
         st = majority_filter(state_prob.argmax(axis=1), 2 * cfg.min_seg - 1 if cfg.min_seg > 1 else 1)
         for i in np.flatnonzero(st[1:] != st[:-1]) + 1:
@@ -101,8 +114,54 @@ def segment_track(cp_prob, state_prob, alpha, log_K, cfg: SegmenterConfig | None
     return cps, np.array(alphas), np.array(Ks), np.array(states, dtype=np.int64)
 
 
+def _group_median(values: np.ndarray, group: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Median of each group of ``values`` (groups contiguous, in order, sizes > 0), as ``np.median``
+    computes it (the middle value, or the mean of the two middle values in the values' dtype)."""
+    by_value = np.argsort(values)
+    srt = values[by_value[np.argsort(group[by_value], kind="stable")]]  # (n,) sorted within each group
+    offs = np.cumsum(sizes) - sizes  # (s,) first index of each group
+    lo, hi = srt[offs + (sizes - 1) // 2], srt[offs + sizes // 2]  # (s,)
+    even = sizes % 2 == 0
+    out = lo.copy()
+    out[even] = (lo[even] + hi[even]) / values.dtype.type(2)
+    return out
+
+
+def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: SegmenterConfig):
+    """Per-segment α, K and state of every track of a batch at once (see :func:`segment_track`).
+
+    Returns (alphas, Ks, states), each (n_segments,), segments of track 0 first."""
+    nseg = np.array([len(c) + 1 for c in cps], dtype=np.int64)  # (b,)
+    track = np.repeat(np.arange(len(cps)), nseg)  # (s,) track of each segment
+    start = np.concatenate([np.r_[0, c] for c in cps]).astype(np.int64)  # (s,) first frame of each segment
+    stop = np.concatenate([np.r_[c, T] for c, T in zip(cps, lengths)]).astype(np.int64)  # (s,) one past the last
+    t = cfg.trim
+    long = stop - start > 2 * t + 2  # trim frames next to change points only when the segment is long enough
+    ia, ib = np.where(long, start + t, start), np.where(long, stop - t, stop)
+
+    def frames(a, b):  # (n,) segment index and (n,) frame of every frame in [a, b) of every segment
+        size = b - a
+        seg = np.repeat(np.arange(len(a)), size)
+        return seg, a[seg] + np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size), size
+
+    seg, pos, size = frames(ia, ib)
+    alphas = _group_median(outputs["alpha"][track[seg], pos], seg, size)
+    Ks = np.exp(_group_median(outputs["log_K"][track[seg], pos], seg, size))
+    seg, pos, size = frames(start, stop)
+    sums = np.add.reduceat(outputs["state_prob"][track[seg], pos], np.cumsum(size) - size, axis=0)  # (s, 4)
+    states = np.argmax(sums / size[:, None].astype(sums.dtype), axis=1).astype(np.int64)  # largest mean probability
+    alphas, Ks = alphas.astype(np.float64), Ks.astype(np.float64)
+    if cfg.immobile_zero:
+        alphas[states == 0], Ks[states == 0] = 0.0, 0.0
+    return alphas, Ks, states
+
+
 def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=None, cfg: SegmenterConfig | None = None) -> list[SegmentResult]:
     """Segment every track of a batch of per-frame outputs.
+
+    Change points are found track by track (:func:`change_points_from_outputs`); the segments'
+    α, K and state are then computed for the whole batch at once, with the same values as
+    :func:`segment_track` gives track by track.
 
     Parameters
     ----------
@@ -118,24 +177,22 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
         With the per-frame outputs attached.
     """
     cfg = cfg or SegmenterConfig()
+    lengths = np.asarray(lengths).astype(np.int64)
+    if len(lengths) == 0:
+        return []
+    peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
+    cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], cfg, np.flatnonzero(peaks[i, :T]))
+           for i, T in enumerate(lengths.tolist())]
+    alphas, Ks, states = _segment_values(outputs, lengths, cps, cfg)
+    K_frame = np.exp(outputs["log_K"])  # (b, l)
+    state_frame = outputs["state_prob"].argmax(axis=-1)  # (b, l)
+    edges = np.r_[0, np.cumsum([len(c) + 1 for c in cps])]
     res = []
-    for i, T in enumerate(np.asarray(lengths)):
-        T = int(T)
-        cp, sp, al, lk = outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], outputs["alpha"][i, :T], outputs["log_K"][i, :T]
-        cps, a, k, s = segment_track(cp, sp, al, lk, cfg)
-        res.append(
-            SegmentResult(
-                track_id=str(ids[i]) if ids is not None else str(i),
-                T=T,
-                cps=cps,
-                alphas=a,
-                Ks=k,
-                states=s,
-                first_frame=int(first_frames[i]) if first_frames is not None else 0,
-                alpha_frame=al,
-                K_frame=np.exp(lk),
-                state_frame=sp.argmax(axis=1),
-                cp_prob=cp,
-            )
-        )
+    for i, T in enumerate(lengths.tolist()):
+        a, b = edges[i], edges[i + 1]
+        res.append(SegmentResult(track_id=str(ids[i]) if ids is not None else str(i), T=T, cps=cps[i], alphas=alphas[a:b],
+                                 Ks=Ks[a:b], states=states[a:b],
+                                 first_frame=int(first_frames[i]) if first_frames is not None else 0,
+                                 alpha_frame=outputs["alpha"][i, :T], K_frame=K_frame[i, :T], state_frame=state_frame[i, :T],
+                                 cp_prob=outputs["cp_prob"][i, :T]))
     return res
