@@ -69,9 +69,10 @@ def fgn_amplitude_nb(alpha, out, buf, tw, rev):  # pragma: no cover - compiled
     out (M,) float64, buf (M,) complex128 scratch."""
     M = out.shape[0]
     m = M // 2
-    pw = out  # out[k] = k^{2H} = k^α for k ≤ m + 1 (scratch until the end)
-    for k in range(m + 2):
-        pw[k] = float(k) ** alpha
+    pw = out  # out[k] = k^{2H} = k^α = exp(α ln k) for k ≤ m + 1 (scratch until the end)
+    pw[0] = 0.0
+    for k in range(1, m + 2):
+        pw[k] = np.exp(alpha * np.log(float(k)))
     for k in range(m + 1):
         g = 0.5 * (pw[k + 1] - 2.0 * pw[k] + pw[abs(k - 1)])
         buf[k] = g

@@ -39,11 +39,13 @@ def walk_reflect(pos0, disp, L):  # pragma: no cover - compiled
 
 
 # ---------------------------------------------------------------------------------------------
-# Time loops of the interacting models. Each kernel advances all particles from frame t0 and
-# returns the frame at which it stopped: T when done, or an earlier t when some particle needs a
-# fresh noise sequence that has not been generated yet (need[p, s] is then set and nothing of
-# frame t has been committed). The caller generates those sequences (FFT, outside numba) and calls
-# again from t. All random coins are pre-drawn arrays, so a re-entry replays frame t exactly.
+# Time loops of the interacting models. The traps and confinement kernels advance all particles
+# from frame t0 and return the frame at which they stopped: T when done, or an earlier t when some
+# particle needs a fresh noise sequence that has not been generated yet (need[p, s] is then set and
+# nothing of frame t has been committed). The caller generates those sequences (scipy's FFT, as
+# sim.fbm, outside numba) and calls again from t. All their random coins are pre-drawn arrays, so
+# a re-entry replays frame t exactly. The dimerization kernel, where such events happen at almost
+# every frame, runs once and draws its fresh sequences and coins itself (sim._fgn_kernels).
 #   cur  (P, T, 2): each particle's current scaled fGn sequence, read at ptr[p]
 #   pend (P, S, T, 2), has_pend (P, S): the next sequence of particle p in state s
 # ---------------------------------------------------------------------------------------------
@@ -157,50 +159,78 @@ def _sort_by_key(order, key, lo, hi):  # pragma: no cover
 
 
 @nb.njit(cache=True)
-def _pair_box(lo, hi, t, xs, ys, order, partner, newp, r, Pb, coin_b, cand):  # pragma: no cover
+def _pair_box(lo, hi, xs, ys, order, partner, newp, r, Pb, rng, pairs, deg, adj_start, adj):  # pragma: no cover
     """Greedy pairing of the free particles of one box (particles lo … hi − 1), as the reference
     loop: in particle order, n binds to the first free m (by index) closer than 2r, each candidate
-    trying its coin. Candidates come from an x-sorted window instead of all N particles."""
-    P = coin_b.shape[0]
+    trying its coin (drawn from rng when 0 < Pb < 1).
+
+    Instead of testing all N particles for every n: one sweep along order[lo:hi] (kept sorted by x)
+    finds the close pairs of particles not in a dimer (each pair once, from its left member, among
+    the next particles within 2r in x); almost always there are none. The particles of the close
+    pairs then bind in particle order, each trying its close partners by index, as the reference.
+    pairs (cap, 2) is scratch, grown here when full (returned); deg, adj_start (P + 1,), adj scratch.
+    """
     r2 = 4 * r * r
     w = 2 * r * (1 + 1e-9) + 1e-12  # window half-width: a superset of |dx| < 2r, the test below decides
     _sort_by_key(order, xs, lo, hi)
-    for n in range(lo, hi):
-        if partner[n] >= 0 or newp[n] >= 0:
+    npairs = 0
+    for i in range(lo, hi):
+        a = order[i]
+        if partner[a] >= 0:
             continue
-        xn, yn = xs[n], ys[n]
-        # first slot of the window: order[lo:hi] is sorted by x
-        a, b = lo, hi
-        while a < b:
-            mid = (a + b) // 2
-            if xs[order[mid]] < xn - w:
-                a = mid + 1
-            else:
-                b = mid
-        nc = 0
-        for i in range(a, hi):
-            m = order[i]
-            if xs[m] > xn + w:
+        xa, ya = xs[a], ys[a]
+        for j in range(i + 1, hi):
+            b = order[j]
+            if xs[b] > xa + w:
                 break
-            if m == n or partner[m] >= 0 or newp[m] >= 0:
+            if partner[b] >= 0:
                 continue
-            dx = xn - xs[m]
-            dy = yn - ys[m]
+            dx = xa - xs[b]  # = −(x_b − x_a) exactly, so d2 is the reference's bit for bit
+            dy = ya - ys[b]
             d2 = dx * dx + dy * dy
             if d2 < r2 and d2 > 0:
-                cand[nc] = m
-                nc += 1
-        if nc > 1:
-            _sort_by_key_self(cand, nc)
-        attempt = 0
-        for i in range(nc):
-            m = cand[i]
-            ok = Pb >= 1.0 or coin_b[(n + 7919 * attempt) % P, t] < Pb
-            attempt += 1
-            if ok:
+                if npairs == pairs.shape[0]:
+                    grown = np.empty((2 * pairs.shape[0], 2), dtype=np.int64)
+                    grown[:npairs] = pairs
+                    pairs = grown
+                pairs[npairs, 0] = a
+                pairs[npairs, 1] = b
+                npairs += 1
+    if npairs == 0:
+        return pairs
+    # adjacency of the close pairs (CSR over the box's particles), each list sorted by index
+    for n in range(lo, hi + 1):
+        deg[n] = 0
+    for k in range(npairs):
+        deg[pairs[k, 0]] += 1
+        deg[pairs[k, 1]] += 1
+    if adj.shape[0] < 2 * npairs:
+        adj = np.empty(4 * npairs, dtype=np.int64)
+    adj_start[lo] = 0
+    for n in range(lo, hi):
+        adj_start[n + 1] = adj_start[n] + deg[n]
+        deg[n] = 0
+    for k in range(npairs):
+        a, b = pairs[k, 0], pairs[k, 1]
+        adj[adj_start[a] + deg[a]] = b
+        deg[a] += 1
+        adj[adj_start[b] + deg[b]] = a
+        deg[b] += 1
+    for n in range(lo, hi):
+        s, e = adj_start[n], adj_start[n + 1]
+        if s == e or newp[n] >= 0:
+            continue
+        if e - s > 1:
+            _sort_by_key_self(adj[s:e], e - s)
+        for i in range(s, e):
+            m = adj[i]
+            if newp[m] >= 0:
+                continue
+            if Pb >= 1.0 or (Pb > 0.0 and rng.random() < Pb):
                 newp[n] = m
                 newp[m] = n
                 break
+    return pairs
 
 
 @nb.njit(cache=True)
@@ -216,13 +246,14 @@ def _sort_by_key_self(a, n):  # pragma: no cover
 
 
 @nb.njit(cache=True)
-def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, alpha, scale, rng, tw, rev):  # pragma: no cover
+def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, cur, ptr, alpha, scale, rng, tw, rev):  # pragma: no cover
     """dimerization (``models_phenom.dimerization``): each dimer splits with prob Pu; free
     particles that did not just split bind, greedily in particle order, to the first free
     particle of their box closer than 2r (prob Pb); a new dimer moves with one shared noise
     sequence drawn from its lower-index particle's dimer-state parameters.
 
-    Boxes are contiguous particle ranges ending at box_end[p]. cur (P, T, 2) holds the initial
+    pos (P, T, 2) (frame 0 set), reg (P, T). Boxes are contiguous particle
+    ranges ending at box_end[p]. cur (P, T, 2) holds the initial
     sequences (state 0); fresh ones (after a split: state 0 of each particle; a new pair: state 1 of
     its lower-index particle) are generated here, in particle order, with ``_fgn_kernels`` from
     alpha, scale = √(2K) (P, 2) and rng (tw, rev: ``fft_plan(T)``).
@@ -231,29 +262,35 @@ def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, 
     M = rev.shape[0]
     xs = np.empty(P)
     ys = np.empty(P)
-    cand = np.empty(P, dtype=np.int64)
     esc = np.zeros(P, dtype=np.bool_)
     newp = np.full(P, -1, dtype=np.int64)
     order = np.arange(P)  # per box, kept sorted by x from frame to frame
+    pairs = np.empty((64, 2), dtype=np.int64)  # _pair_box scratch
+    deg = np.zeros(P + 1, dtype=np.int64)
+    adj_start = np.zeros(P + 1, dtype=np.int64)
+    adj = np.empty(128, dtype=np.int64)
     state_now = np.zeros(P, dtype=np.int8)
     amp = np.empty((P, 2, M))  # fgn amplitudes per (particle, state), computed when first needed
     has_amp = np.zeros((P, 2), dtype=np.bool_)
     buf = np.empty(M, dtype=np.complex128)
+    for p in range(P):  # positions of the last frame (written to pos, never read back)
+        xs[p] = pos[p, 0, 0]
+        ys[p] = pos[p, 0, 1]
     for t in range(1, T):
         for p in range(P):
             esc[p] = False
             newp[p] = -1
-            xs[p] = pos[p, t - 1, 0]
-            ys[p] = pos[p, t - 1, 1]
         for p in range(P):
             q = partner[p]
-            if q > p and coin_u[p, t] < Pu:
+            if q > p and (Pu >= 1.0 or (Pu > 0.0 and rng.random() < Pu)):
                 esc[p] = True
                 esc[q] = True
         lo = 0
         while lo < P:
             hi = box_end[lo]
-            _pair_box(lo, hi, t, xs, ys, order, partner, newp, r, Pb, coin_b, cand)
+            pairs = _pair_box(lo, hi, xs, ys, order, partner, newp, r, Pb, rng, pairs, deg, adj_start, adj)
+            if adj.shape[0] < 2 * pairs.shape[0]:
+                adj = np.empty(2 * pairs.shape[0], dtype=np.int64)
             lo = hi
         for p in range(P):
             if esc[p]:
@@ -277,8 +314,12 @@ def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, coin_u, coin_b, cur, 
         for p in range(P):
             k = min(ptr[p], T - 1)
             ptr[p] += 1
-            for d in range(2):
-                pos[p, t, d] = _reflect1(pos[p, t - 1, d] + cur[p, k, d], L)
+            x = _reflect1(xs[p] + cur[p, k, 0], L)
+            y = _reflect1(ys[p] + cur[p, k, 1], L)
+            pos[p, t, 0] = x
+            pos[p, t, 1] = y
+            xs[p] = x
+            ys[p] = y
             reg[p, t] = state_now[p]
 
 

@@ -214,19 +214,17 @@ def _dimerization(params, N, T, L, rng):
     box = np.repeat(np.arange(E), N)
     aN = _draw_states(params, "alphas", 2, N, rng)  # (P, 2): free, dimer
     KN = _draw_states(params, "Ks", 2, N, rng)
-    pos = np.zeros((P, T, 2))
+    pos = np.empty((P, T, 2))
     pos[:, 0] = rng.random((P, 2)) * L
-    coin_u = rng.random((P, T))
-    coin_b = rng.random((P, T))
     ns = _Streams(aN, KN, T, rng)
-    ns.start(np.zeros(P, dtype=np.int64))  # the initial (free-state) sequences, batched; later ones in the kernel
+    ns.start(np.zeros(P, dtype=np.int64))  # the initial (free-state) sequences, batched; later ones (and coins) in the kernel
     partner = np.full(P, -1, dtype=np.int64)
     reg = np.zeros((P, T), dtype=np.int8)
     from ._fgn_kernels import fft_plan
     from ._kernels import dimer_kernel
 
     tw, rev = fft_plan(T)
-    dimer_kernel(pos, partner, reg, box * N + N, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, aN, ns.scale, rng, tw, rev)
+    dimer_kernel(pos, partner, reg, box * N + N, r, Pu, Pb, L, ns.cur, ns.ptr, aN, ns.scale, rng, tw, rev)
     ar = np.arange(P)[:, None]
     A = aN[ar, reg]  # every particle keeps its own label for its current state
     Kt = KN[ar, reg]
