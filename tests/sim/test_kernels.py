@@ -103,3 +103,22 @@ def test_kernel_fgn_has_the_fgn_autocovariance(alpha):
         np.testing.assert_allclose(emp, fgn_autocovariance(np.array([alpha / 2]), lags)[0], atol=0.03)
     assert abs(np.mean(seq[..., 0] * seq[..., 1])) < 0.01  # x and y independent
     np.testing.assert_allclose(seq[:, [0, T - 1]].var(axis=0), 1.0, atol=0.06)  # stationary: unit variance at both ends
+
+
+def test_compiled_sequence_steps_give_fbm_numbers_bit_for_bit():
+    """models._Streams draws its sequences with the compiled steps around scipy's FFT: the same
+    numbers as sim.fbm (which the seeded outputs of traps and confinement rest on), and the
+    generator is left in the same state."""
+    from andimamba.sim.fbm import fgn_2d_from_amplitude, fgn_amplitude
+    from andimamba.sim.models import _Streams
+
+    alpha = np.random.default_rng(0).uniform(0.1, 1.9, (7, 1))
+    K = np.random.default_rng(1).uniform(0.01, 3, (7, 1))
+    for T in (1, 2, 50, 200):
+        amp = fgn_amplitude(alpha[:, 0], T)
+        rng = np.random.default_rng(5)
+        ref = fgn_2d_from_amplitude(amp, T, rng) * np.sqrt(2 * K)[:, :, None]
+        streams = _Streams(alpha, K, T, np.random.default_rng(5))
+        got = streams._sequences(amp, streams.scale[:, 0])
+        np.testing.assert_array_equal(got, ref)
+        assert streams.rng.random() == rng.random()

@@ -8,6 +8,9 @@ has size M = the power of two ≥ 2T (a radix-2 FFT written here; pocketfft's si
 called from numba), and the normals come from the caller's ``numpy.random.Generator`` through
 numba's implementation of it (the same stream as NumPy's ``standard_normal``).
 
+``normals_times_amplitude`` and ``scaled_xy`` are the steps of ``sim.fbm.fgn_2d_from_amplitude``
+around its FFT, compiled, giving the same numbers (scipy's FFT stays in between).
+
 Glossary: T = sequence length, M = circulant size (power of two, M/2 ≥ T), H = α/2.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["fft_plan", "fgn_amplitude_nb", "fgn_sequence_nb"]
+__all__ = ["fft_plan", "fgn_amplitude_nb", "fgn_sequence_nb", "normals_times_amplitude", "scaled_xy"]
 
 
 def fft_plan(T: int) -> tuple[np.ndarray, np.ndarray]:
@@ -98,3 +101,28 @@ def fgn_sequence_nb(amp, scale, rng, seq, buf, tw, rev):  # pragma: no cover - c
     for t in range(T):
         seq[t, 0] = buf[t].real * scale
         seq[t, 1] = buf[t].imag * scale
+
+
+@nb.njit(cache=True)
+def normals_times_amplitude(rng, amp, z):  # pragma: no cover - compiled
+    """z[i, j] = (N, N') · amp[i, j] with N, N' standard normals drawn from rng row by row, real
+    part first: the numbers of ``rng.standard_normal((n, 2M)).view(complex128) * amp`` (``sim.fbm``)
+    in one pass. amp (n, M) float64 (rows may be strided), z (n, M) complex128."""
+    n, M = amp.shape
+    for i in range(n):
+        for j in range(M):
+            re = rng.standard_normal()
+            im = rng.standard_normal()
+            a = amp[i, j]
+            z[i, j] = complex(re * a, im * a)
+
+
+@nb.njit(cache=True)
+def scaled_xy(y, scale, out):  # pragma: no cover - compiled
+    """out[i, t] = (Re, Im) y[i, t] · scale[i] for t < T = out.shape[1] (``sim.fbm``'s last step)."""
+    n, T, _ = out.shape
+    for i in range(n):
+        s = scale[i]
+        for t in range(T):
+            out[i, t, 0] = y[i, t].real * s
+            out[i, t, 1] = y[i, t].imag * s

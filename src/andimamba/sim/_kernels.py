@@ -76,31 +76,31 @@ def trap_buckets(traps_x: np.ndarray, L: float, max_buckets: int = 4096) -> tupl
 
 
 @nb.njit(cache=True)
-def traps_kernel(t0, pos, bound, box, traps_x, traps, first, w, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, dec, dec_t):  # pragma: no cover
+def traps_kernel(t0, pos, bound, xs, ys, bnow, box, traps_x, traps, first, w, r, Pu, Pb, L, coin_u, coin_b, cur, ptr, pend, has_pend, need, dec, dec_t):  # pragma: no cover
     """immobile_traps (``models_phenom.immobile_traps``): free particles closer than r to a
     trap of their box bind with prob Pb, bound ones unbind with prob Pu (not rebinding in the
     same frame); bound particles do not move; unbinding restarts the noise.
 
-    Time-major arrays (a frame's values of all particles are contiguous): pos (T, P, 2), bound,
-    coin_u, coin_b (T, P). traps_x (E, Nt) is traps[:, :, 0] (sorted) as a contiguous array;
+    pos (P, T, 2) and bound (P, T) are written, never read: xs, ys, bnow (P,) hold frame t − 1
+    (set from frame 0 by the caller). coin_u (P, T) is read for bound particles only, coin_b (T, P)
+    (time-major: a frame's coins contiguous) for every free one. traps_x (E, Nt) is traps[:, :, 0] (sorted) as a contiguous array;
     first (E, nc + 1) indexes it by buckets of width w (``trap_buckets``). dec (P,)
     holds the bound flags decided for frame dec_t[0]: they depend only on frame t − 1 and the coins,
     so a re-entry at that frame (after fresh noise was generated) reuses them instead of deciding again.
     """
-    T, P, _ = pos.shape
+    P, T, _ = pos.shape
     Nt = traps.shape[1]
     nc = first.shape[1] - 1
     r2 = r * r
     for t in range(t0, T):
         if dec_t[0] != t:
             for p in range(P):
-                b = bound[t - 1, p]
-                if b:
-                    dec[p] = not coin_u[t, p] < Pu  # stays bound unless it unbinds
+                if bnow[p]:
+                    dec[p] = not coin_u[p, t] < Pu  # stays bound unless it unbinds
                     continue
                 close = False
                 if coin_b[t, p] < Pb:
-                    x, y = pos[t - 1, p, 0], pos[t - 1, p, 1]
+                    x, y = xs[p], ys[p]
                     e = box[p]
                     # traps of each box are sorted by x: scan only the window |dx| < r, from the
                     # first trap with x ≥ x − r (np.searchsorted(traps_x[e], x − r), found from the
@@ -122,26 +122,26 @@ def traps_kernel(t0, pos, bound, box, traps_x, traps, first, w, r, Pu, Pb, L, co
             dec_t[0] = t
         missing = False
         for p in range(P):
-            if bound[t - 1, p] and not dec[p] and not has_pend[p, 0]:
+            if bnow[p] and not dec[p] and not has_pend[p, 0]:
                 need[p, 0] = True
                 missing = True
         if missing:
             return t
         for p in range(P):
             new = dec[p]
-            if bound[t - 1, p] and not new:
+            if bnow[p] and not new:
                 cur[p, :, :] = pend[p, 0]
                 has_pend[p, 0] = False
                 ptr[p] = 0
-            bound[t, p] = new
+            bnow[p] = new
+            bound[p, t] = new
             k = min(ptr[p], T - 1)
             ptr[p] += 1
-            if new:
-                pos[t, p, 0] = pos[t - 1, p, 0]
-                pos[t, p, 1] = pos[t - 1, p, 1]
-            else:
-                pos[t, p, 0] = _reflect1(pos[t - 1, p, 0] + cur[p, k, 0], L)
-                pos[t, p, 1] = _reflect1(pos[t - 1, p, 1] + cur[p, k, 1], L)
+            if not new:
+                xs[p] = _reflect1(xs[p] + cur[p, k, 0], L)
+                ys[p] = _reflect1(ys[p] + cur[p, k, 1], L)
+            pos[p, t, 0] = xs[p]
+            pos[p, t, 1] = ys[p]
     return T
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from scipy import fft as sp_fft
 
 from ..andi2 import ALPHA_BOUNDS, ALPHA_DIRECTED, K_BOUNDS
 from .fbm import fgn_2d, fgn_2d_from_amplitude, fgn_amplitude
@@ -141,13 +142,26 @@ class _Streams:
         self.scale = np.sqrt(2 * K)  # (P, S)
         self.has_amp = np.zeros((P, S), dtype=np.bool_)
 
+    def _sequences(self, amp: np.ndarray, scale: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``fgn_2d_from_amplitude(amp, T, rng, scale, out)``: the same numbers, with the steps around
+        scipy's FFT compiled (normals drawn from the same Generator). amp (n, 2T) → (n, T, 2)."""
+        from ._fgn_kernels import normals_times_amplitude, scaled_xy
+
+        if self.T == 1:
+            return fgn_2d_from_amplitude(amp, self.T, self.rng, scale, out)
+        out = np.empty((amp.shape[0], self.T, 2)) if out is None else out
+        z = np.empty(amp.shape, dtype=np.complex128)  # (n, M)
+        normals_times_amplitude(self.rng, amp, z)
+        scaled_xy(sp_fft.fft(z, axis=1, overwrite_x=True), np.ascontiguousarray(scale), out)
+        return out
+
     def _gen(self, p: np.ndarray, s: np.ndarray) -> np.ndarray:
         new = ~self.has_amp[p, s]
         if new.any():
             pn, sn = p[new], s[new]
             self.amp[pn, sn] = fgn_amplitude(self.alpha[pn, sn], self.T)
             self.has_amp[pn, sn] = True
-        return fgn_2d_from_amplitude(self.amp[p, s], self.T, self.rng) * self.scale[p, s][:, None, None]
+        return self._sequences(self.amp[p, s], self.scale[p, s])
 
     def start(self, state0: np.ndarray) -> None:
         """cur = a first sequence for every particle p, in state state0[p]."""
@@ -155,7 +169,7 @@ class _Streams:
         if not np.any(state0):  # everyone in state 0 (a view of the amplitudes, no gathers)
             self.amp[:, 0] = fgn_amplitude(self.alpha[:, 0], self.T)
             self.has_amp[:, 0] = True
-            fgn_2d_from_amplitude(self.amp[:, 0], self.T, self.rng, self.scale[:, 0], out=self.cur)
+            self._sequences(self.amp[:, 0], self.scale[:, 0], out=self.cur)
         else:
             self.cur[:] = self._gen(p, state0)
 
@@ -182,24 +196,24 @@ def _immobile_traps(params, N, T, L, rng):
     box = np.repeat(np.arange(E), N)
     alpha = _draw(params, "alphas", 0, N, rng)
     K = _draw(params, "Ks", 0, N, rng)
-    # the kernel works time-major (frame t of all particles contiguous): (T, P, 2) and (T, P)
-    pos_t = np.empty((T, P, 2))
-    pos_t[0] = rng.random((P, 2)) * L
+    pos = np.empty((P, T, 2))
+    pos[:, 0] = rng.random((P, 2)) * L
     traps = rng.random((E, Nt, 2)) * L
     traps = np.take_along_axis(traps, np.argsort(traps[:, :, 0], axis=1)[:, :, None], axis=1)  # sorted by x
-    coin_u = np.ascontiguousarray(rng.random((P, T)).T)
-    coin_b = np.ascontiguousarray(rng.random((P, T)).T)
+    coin_u = rng.random((P, T))
+    coin_b = np.ascontiguousarray(rng.random((P, T)).T)  # (T, P): read for every free particle every frame
     ns = _Streams(alpha[:, None], K[:, None], T, rng)
     ns.start(np.zeros(P, dtype=np.int64))
-    bound_t = np.zeros((T, P), dtype=np.bool_)
+    bound = np.zeros((P, T), dtype=np.bool_)
     from ._kernels import trap_buckets, traps_kernel
 
-    dec, dec_t = np.zeros(P, dtype=np.bool_), np.zeros(1, dtype=np.int64)  # decisions of frame dec_t (kernel scratch)
+    # kernel state: frame t − 1 of every particle, and the decisions of frame dec_t
+    xs, ys, bnow = pos[:, 0, 0].copy(), pos[:, 0, 1].copy(), np.zeros(P, dtype=np.bool_)
+    dec, dec_t = np.zeros(P, dtype=np.bool_), np.zeros(1, dtype=np.int64)
     traps_x = np.ascontiguousarray(traps[:, :, 0])
     first, w = trap_buckets(traps_x, L)
-    _run(traps_kernel, T, ns, pos_t, bound_t, box, traps_x, traps, first, w, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need, dec, dec_t)
-    pos = np.ascontiguousarray(pos_t.transpose(1, 0, 2))  # (P, T, 2)
-    bound = np.ascontiguousarray(bound_t.T)
+    _run(traps_kernel, T, ns, pos, bound, xs, ys, bnow, box, traps_x, traps, first, w, r, Pu, Pb, L, coin_u, coin_b, ns.cur, ns.ptr, ns.pend,
+         ns.has_pend, ns.need, dec, dec_t)
     a = np.where(bound, 0.0, alpha[:, None])
     kk = np.where(bound, 0.0, K[:, None])
     state = np.where(bound, 0, _free_state_code(a)).astype(np.int8)
