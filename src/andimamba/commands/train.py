@@ -21,7 +21,8 @@ _FIELDS = {
     "epochs": "epochs", "steps_per_epoch": "steps_per_epoch", "batch_size": "batch_size", "lr": "lr",
     "n_val": "n_val", "seed": "seed", "val_seed": "val_seed", "prior": "prior", "shards": "shards",
     "threads": "num_threads", "device": "device", "checkpoint_every": "checkpoint_every", "log_every": "log_every",
-    "grad_clip": "grad_clip", "init_from": "init_from", "lr_schedule": "lr_schedule",
+    "grad_clip": "grad_clip", "init_from": "init_from", "lr_schedule": "lr_schedule", "sim_workers": "sim_workers",
+    "max_minutes": "max_minutes",
 }  # fmt: skip
 
 
@@ -36,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_out(p, "run directory (must be empty unless --resume)")
     p.add_argument("--arch", choices=("bimamba", "bilstm"), help="network blocks (default bimamba)")
     p.add_argument("--config", choices=("tiny", "paper"), help="model size preset (default paper)")
+    p.add_argument("--d-model", type=int, help="width of the network (overrides the preset's; paper: 12)")
+    p.add_argument("--seg-layers", type=int, help="blocks of the segmentation stage (overrides the preset's; paper: 2)")
     p.add_argument("--scan-impl", choices=("auto", "reference", "fused", "chunked"), help="Mamba selective-scan kernel")
     p.add_argument("--epochs", type=int)
     p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (0 with --shards: one pass)")
@@ -56,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--init-from", help="shipped model name or run folder whose weights start this run "
                    "(same architecture; the optimizer and schedule start afresh)")
     p.add_argument("--lr-schedule", choices=("constant", "cosine"), help="learning rate over the run (default constant)")
+    p.add_argument("--sim-workers", type=int, help="processes simulating the training data ahead of the training loop "
+                   "(default 0: in the training process; use them to feed a GPU)")
+    p.add_argument("--max-minutes", type=float, help="stop after this many minutes (the epoch in progress ends, is evaluated "
+                   "and checkpointed; --resume continues)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     add_progress(p)
     p.set_defaults(func=run)
@@ -80,8 +87,9 @@ def build_config(args: argparse.Namespace):
     else:
         cfg = TrainConfig()
         model = {"tiny": tiny, "paper": paper}[args.config or "paper"](args.arch or "bimamba")
-    if args.scan_impl:
-        model = type(model).from_dict({**model.to_dict(), "scan_impl": args.scan_impl})
+    sizes = {k: getattr(args, k) for k in ("scan_impl", "d_model", "seg_layers") if getattr(args, k) is not None}
+    if sizes:
+        model = type(model).from_dict({**model.to_dict(), **sizes})
     return TrainConfig.from_dict({**cfg.to_dict(), **overrides, "model": model.to_dict()})
 
 

@@ -8,7 +8,8 @@ data            the on-the-fly stream, stored shards (:class:`ShardSet`), the fi
 evaluation      :func:`evaluate`: the validation metrics (the loss terms pooled over a set)
 distributed     devices, threads, the ``torchrun`` process group and its collectives
 state           the resume state (``train_state.*``: weights, optimizer, RNG, record)
-loop            :func:`train` (the loop, checkpoints, exact resume) and :func:`train_step`
+loop            :func:`train` (the loop, checkpoints, exact resume, time budget) and :func:`train_step`
+workers         :class:`~andimamba.train.workers.SimulationPool`: training data simulated in worker processes
 ==============  ==========================================================================================
 
 What a run writes and how it resumes: :mod:`andimamba.train.loop`; the weights and config it leaves for

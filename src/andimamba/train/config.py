@@ -17,7 +17,7 @@ from andimamba.sim.params import MODELS
 
 __all__ = ["TrainConfig", "RESUMABLE_FIELDS", "LR_SCHEDULES", "learning_rate", "read_train_config"]
 
-RESUMABLE_FIELDS = ("epochs", "num_threads", "device", "log_every", "checkpoint_every")  # may change on resume
+RESUMABLE_FIELDS = ("epochs", "num_threads", "device", "log_every", "checkpoint_every", "max_minutes")  # may change on resume
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -46,6 +46,8 @@ class TrainConfig:
     init_from: str | None = None  # shipped model name or run folder whose weights start a fresh run
     lr_schedule: str = "constant"  # "constant" | "cosine" (cosine decay from lr to lr * lr_min_ratio over the run)
     lr_min_ratio: float = 0.05
+    sim_workers: int = 0  # processes simulating the training data (0: in the training process); see andimamba.train.workers
+    max_minutes: float = 0.0  # wall-clock budget of this invocation; 0: none (stops after the step that passes it)
     loss: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -63,6 +65,8 @@ class TrainConfig:
             (self.checkpoint_every >= 0 and self.log_every >= 0, "checkpoint_every and log_every must be >= 0"),
             (self.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
             (0 < self.lr_min_ratio <= 1, "lr_min_ratio must be in (0, 1]"),
+            (self.sim_workers >= 0, "sim_workers must be >= 0"),
+            (self.max_minutes >= 0 and math.isfinite(self.max_minutes), "max_minutes must be >= 0"),
         ]
         for ok, msg in checks:
             if not ok:

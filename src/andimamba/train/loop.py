@@ -19,10 +19,19 @@ Checkpoints and exact resume
     from (seed, e, s, r), so dropout is reproducible without carrying RNG streams across a kill. On CPU, with
     the same number of threads and processes, a run killed at any moment and resumed writes the same
     ``metrics.csv`` as an uninterrupted one, bit for bit (except ``seconds``).
+Data
+    Shards, the in-process stream (:func:`~andimamba.train.data.stream_batches`), or with ``sim_workers`` > 0
+    worker processes (:mod:`andimamba.train.workers`: other batches, the same for any number of workers).
+Time budget
+    With ``max_minutes`` > 0, the epoch in progress ends after the first step past the budget (counted from
+    this invocation's start): it is evaluated and checkpointed like a full one, and ``--resume`` goes on with
+    the next epoch. The learning-rate schedule is not shortened: size ``epochs`` × ``steps_per_epoch`` to the
+    budget (``benchmarks/gpu_run.sh`` does, from measured throughput).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -63,6 +72,7 @@ from andimamba.train.distributed import (
     resolve_device,
 )
 from andimamba.train.evaluation import VAL_METRICS, evaluate
+from andimamba.train.workers import SimulationPool
 
 __all__ = ["train", "train_step", "METRIC_COLUMNS", "METRICS_FILE"]
 
@@ -85,9 +95,12 @@ def _check_run_dir(out: Path, cfg: TrainConfig, resume: bool) -> None:
         return
     # compared without machine paths: shards moved to another folder of the same name and size may resume
     old = read_train_config(out, cfg.shards, cfg.init_from)
-    stored = {**ckpt.split_machine_paths(ckpt.read_config(out)["train"])[0], "model": old.model.to_dict()}
+    defaults = {k: v for k, v in TrainConfig().to_dict().items() if k not in ("shards", "init_from")}  # fields newer than the run
+    stored = {**defaults, **ckpt.split_machine_paths(ckpt.read_config(out)["train"])[0], "model": old.model.to_dict()}
     new = {**ckpt.split_machine_paths(cfg.to_dict())[0], "model": cfg.model.to_dict()}
-    diff = sorted(k for k in new if k not in RESUMABLE_FIELDS and new[k] != stored[k])
+    for d in (stored, new):  # the number of simulation workers may change, not whether they are used (other batches)
+        d["sim_workers"] = d["sim_workers"] > 0
+    diff = sorted(k for k in new if k not in RESUMABLE_FIELDS and new[k] != stored.get(k))
     if diff:
         raise UserError(f"cannot resume {out} with a different {', '.join(diff)} (only {', '.join(RESUMABLE_FIELDS)} may change)")
 
@@ -119,12 +132,14 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, progre
             pin_threads(config.num_threads or prev_threads, config.model, device)
             _check_run_dir(out, config, resume)
             barrier()  # every rank has checked the directory before rank 0 writes into it
-            return _run(config, out, resume, progress, device)
+            use_pool = config.sim_workers > 0 and not config.shards
+            with SimulationPool(config.sim_workers) if use_pool else contextlib.nullcontext() as pool:
+                return _run(config, out, resume, progress, device, pool)
         finally:
             torch.set_num_threads(prev_threads)
 
 
-def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torch.device) -> AnDiNet:
+def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torch.device, pool: SimulationPool | None) -> AnDiNet:
     rank, world = rank_and_world()
     shards = ShardSet(cfg.shards) if cfg.shards else None
     window = shards.length if shards else STREAM_LENGTH  # the training length, recorded for prediction
@@ -185,9 +200,15 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
         barrier()
 
     model.train()
+    out_of_time = False
     for epoch in range(start_epoch, cfg.epochs):
         skip = start_step if epoch == start_epoch else 0
-        source = shards.batches(cfg, epoch, rank, world, skip) if shards else stream_batches(cfg, epoch, rank, skip)
+        if shards:
+            source = shards.batches(cfg, epoch, rank, world, skip)
+        elif pool is not None:
+            source = pool.batches(cfg, epoch, rank, skip, window)
+        else:
+            source = stream_batches(cfg, epoch, rank, skip)
         bar = tqdm(total=steps, initial=skip, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank != 0, leave=False)
         for s in range(skip, steps):
             torch.manual_seed(int(np.random.SeedSequence([cfg.seed, epoch, s, rank]).generate_state(1)[0]))
@@ -202,6 +223,12 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
                 log.debug("epoch %d step %d loss %.5g", epoch + 1, step, recent)
             if cfg.checkpoint_every and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps:
                 save(epoch, s + 1)
+            if cfg.max_minutes and s + 1 < steps and _out_of_time(t_start, cfg.max_minutes, world, s):
+                out_of_time = True
+                if rank == 0:
+                    log.info("time budget of %g min reached after step %d of epoch %d: the epoch ends here (evaluated and "
+                             "checkpointed; --resume continues with epoch %d)", cfg.max_minutes, s + 1, epoch + 1, epoch + 2)
+                break
         bar.close()
         train_loss = float(np.mean([np.mean(x) for x in gather(losses)]))  # same step count on every rank
         if rank == 0:
@@ -211,9 +238,20 @@ def _run(cfg: TrainConfig, out: Path, resume: bool, progress: bool, device: torc
             log.info("epoch %d: " + ", ".join(f"{k} %.4g" for k in METRIC_COLUMNS[2:-1]), epoch + 1, *(row[k] for k in METRIC_COLUMNS[2:-1]))
         losses = []
         save(epoch + 1, 0)
+        if out_of_time:
+            break
     if record is not None and start_epoch >= cfg.epochs and rank == 0:
         log.info("nothing to do: the run already completed %d epochs", start_epoch)
     return model
+
+
+def _out_of_time(t_start: float, minutes: float, world: int, s: int) -> bool:
+    """Whether this invocation has used its ``max_minutes`` (all ranks agree; checked every 10 steps under DDP)."""
+    if world == 1:
+        return time.perf_counter() - t_start > 60.0 * minutes
+    if s % 10:
+        return False
+    return any(gather(time.perf_counter() - t_start > 60.0 * minutes))
 
 
 def _init_weights(model: AnDiNet, source: str) -> None:
