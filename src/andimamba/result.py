@@ -1,6 +1,6 @@
 """One track's segmentation — the core result type — and the change point ↔ per-frame label conversions.
 
-A :class:`SegmentResult` is what the segmenters (:mod:`andimamba.segments`, :mod:`andimamba.baseline`,
+A :class:`SegmentResult` is what the segmenters (:mod:`andimamba.segments`, :mod:`andimamba.classical`,
 the short-track path of :mod:`andimamba.predict`) return, what the writers (:mod:`andimamba.io`) and
 the AnDi-2 format (:mod:`andimamba.andi2`) turn into files, and what the scorer
 (:mod:`andimamba.metrics`) compares: change points plus per-segment α, K and state.
