@@ -16,7 +16,7 @@
 #   train.log                      the training log, with the report of the run at its end
 #
 # Settings (environment variables, defaults in brackets):
-#   TRAIN_MINUTES [7]   wall-clock budget of the training run (stops at the end of the step that passes it)
+#   TRAIN_MINUTES [6]   wall-clock budget of the training run (stops at the end of the step that passes it)
 #   ARCH [bimamba]  D_MODEL [32]  SEG_LAYERS [3]  BATCH [256]  LR [2e-3]  PRIOR [broad]  SEED [11]
 #   SIM_WORKERS [CPU cores - 2]   simulation processes feeding the GPU
 #   INIT_FROM []        shipped model name or run folder to start from (same architecture)
@@ -28,7 +28,7 @@ mkdir -p "$OUT"
 START=$(date +%s)
 
 TINY=${GPU_RUN_TINY:-0}
-TRAIN_MINUTES=${TRAIN_MINUTES:-7}
+TRAIN_MINUTES=${TRAIN_MINUTES:-6}
 ARCH=${ARCH:-bimamba}
 D_MODEL=${D_MODEL:-32}
 SEG_LAYERS=${SEG_LAYERS:-3}
