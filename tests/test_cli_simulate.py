@@ -50,3 +50,32 @@ def test_simulate_unknown_model_and_existing_output(tmp_path, capsys):
     assert main(["simulate", "--model", "single_state", "--n-fovs", "1", "--seed", "9", "--out", str(out), "--no-progress"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (out / "track_2/exp_0/trajs_fov_0.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, not_loaded",
+    [
+        (["simulate", "--help"], ("torch", "pandas", "numba")),
+        (["simulate", "--model", "single_state", "--n-fovs", "1", "--no-progress"], ("torch", "pandas", "numba")),
+        (["simulate", "--model", "immobile_traps", "--n-fovs", "1", "--no-progress"], ("torch", "pandas")),
+    ],
+)
+def test_simulate_start_up_imports_nothing_it_does_not_need(tmp_path, args, not_loaded):
+    """Start-up of `andimamba simulate` (issue 8): no torch, no pandas; numba only for the models with kernels."""
+    import subprocess
+    import sys
+
+    if "--help" not in args:
+        args = args + ["--out", str(tmp_path / "out")]
+    code = (
+        "import sys, contextlib, io\n"
+        "from andimamba.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({args!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(','.join(m for m in {not_loaded!r} if m in sys.modules))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stdout.strip().splitlines()[-1:] in ([], [""]), f"imported: {p.stdout.strip()}"

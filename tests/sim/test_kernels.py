@@ -122,3 +122,15 @@ def test_compiled_sequence_steps_give_fbm_numbers_bit_for_bit():
         got = streams._sequences(amp, streams.scale[:, 0])
         np.testing.assert_array_equal(got, ref)
         assert streams.rng.random() == rng.random()
+
+
+@pytest.mark.parametrize("P,T,L,step", [(300, 200, 230.4, 1.0), (40, 100, 5.0, 3.0), (7, 3, 1.0, 5.0), (5, 1, 1.0, 1.0), (0, 10, 1.0, 1.0)])
+def test_numpy_walk_equals_the_compiled_walk(P, T, L, step):
+    """single_state and multi_state walk in numpy unless numba is loaded: both give the same bits."""
+    from andimamba.sim._kernels import walk_reflect
+    from andimamba.sim.models import _walk_numpy
+
+    rng = np.random.default_rng(P + T)
+    pos0 = rng.random((P, 2)) * L
+    disp = rng.standard_normal((P, T, 2)) * step
+    np.testing.assert_array_equal(_walk_numpy(pos0, disp, L), walk_reflect(pos0, disp, L))

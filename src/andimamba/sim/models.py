@@ -15,6 +15,7 @@ the step t → t+1; in immobile_traps and dimerization the step t−1 → t.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -72,10 +73,50 @@ def _draw_states(params: Sequence[ExperimentParams], attr: str, k: int, N: int, 
 
 
 def _walk(pos0: np.ndarray, disp: np.ndarray, L: float) -> np.ndarray:
-    """pos[t] = reflect(pos[t−1] + disp[t]) for t ≥ 1 (compiled loop). (P, 2), (P, T, 2) → (P, T, 2)."""
-    from ._kernels import walk_reflect
+    """pos[t] = reflect(pos[t−1] + disp[t]) for t ≥ 1, reflections as ``_kernels._reflect1``.
+    (P, 2), (P, T, 2) → (P, T, 2).
 
-    return walk_reflect(np.ascontiguousarray(pos0, dtype=np.float64), np.ascontiguousarray(disp, dtype=np.float64), float(L))
+    The compiled ``walk_reflect`` when numba's kernels are already loaded in this process; else the
+    same in numpy (``_walk_numpy``, bit-identical), sparing a process that needs no other kernel
+    numba's loading (~0.4 s, most of ``andimamba simulate``'s start-up for single_state and
+    multi_state).
+    """
+    if "andimamba.sim._kernels" in sys.modules:
+        from ._kernels import walk_reflect
+
+        return walk_reflect(np.ascontiguousarray(pos0, dtype=np.float64), np.ascontiguousarray(disp, dtype=np.float64), float(L))
+    return _walk_numpy(pos0, disp, L)
+
+
+def _walk_numpy(pos0: np.ndarray, disp: np.ndarray, L: float) -> np.ndarray:
+    """``_walk`` in numpy: a coordinate that never leaves [0, L] is the running sum of its steps
+    (``cumsum`` adds in the loop's order); only the coordinates that do leave are walked frame by
+    frame from their first exit on."""
+    L = float(L)
+    P, T, _ = disp.shape
+    C = np.empty((P, 2, T))  # coordinate-major: each coordinate's frames contiguous
+    C[:, :, 0] = pos0
+    C[:, :, 1:] = disp[:, 1:].transpose(0, 2, 1)
+    np.cumsum(C, axis=2, out=C)
+    C = C.reshape(2 * P, T)
+    rows = np.flatnonzero((C.max(axis=1, initial=0.0) > L) | (C.min(axis=1, initial=0.0) < 0))  # the coordinates that leave
+    if rows.size:
+        X = np.ascontiguousarray(C[rows].T)  # (T, n), time-major
+        D = np.ascontiguousarray(disp[rows // 2, :, rows % 2].T)
+        t0 = int(((X > L) | (X < 0)).argmax(axis=0).min())  # the earliest first exit (≥ 1)
+        x = X[t0 - 1].copy()
+        for t in range(t0, T):
+            x += D[t]  # inside, before its first exit, x equals the running sum
+            bad = np.flatnonzero((x > L) | (x < 0))
+            while bad.size:  # _reflect1: x > L → 2L − x, then x < 0 → −x, until inside
+                v = x[bad]
+                v = np.where(v > L, 2 * L - v, v)
+                v = np.where(v < 0, -v, v)
+                x[bad] = v
+                bad = bad[(v > L) | (v < 0)]
+            X[t] = x
+        C[rows] = X.T
+    return np.ascontiguousarray(C.reshape(P, 2, T).transpose(0, 2, 1))
 
 
 def _single_state(params, N, T, L, rng):
