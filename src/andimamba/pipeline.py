@@ -112,7 +112,13 @@ class Prediction:
         """One row per segment (``[experiment, fov,] track_id, segment, start_frame, end_frame,
         n_frames, alpha, K_px2_per_frame_alpha, [K_um2_per_s_alpha,] state, state_name, regime``);
         see :func:`andimamba.io.results.segments_table`."""
-        return self._tables(lambda res, g: segments_table(res, pixel_size=self.pixel_size, frame_interval=self.frame_interval))
+        table = segments_table([r for res in self.results for r in res], pixel_size=self.pixel_size,
+                               frame_interval=self.frame_interval)  # one table for all groups (per-call costs add up)
+        if self.andi:
+            n = [sum(r.n_segments for r in res) for res in self.results]  # segments per field of view
+            table.insert(0, "fov", np.repeat(np.array([g.fov for g in self.groups], dtype=np.int64), n))
+            table.insert(0, "experiment", np.repeat(np.array([g.experiment for g in self.groups], dtype=np.int64), n))
+        return table
 
     def frames(self) -> pd.DataFrame:
         """One row per frame (``[experiment, fov,] track_id, frame, x_px, y_px, alpha,
