@@ -1,0 +1,156 @@
+"""Decision levers measured on a fresh realisation of the organisers' AnDi-2 benchmark recipe: how much the
+per-frame → segments rules, a local CP refinement, a two-model ensemble and perfect change points would
+change the five official single-trajectory metrics of a model's per-frame outputs.
+
+The network runs once per model; every lever re-decides from the same outputs and is scored with
+:func:`andimamba.metrics.single_trajectory_scores`, pooled per experiment and weighted by tracks over the nine
+experiments (as ``andi2_benchmark.py`` reports). Use a ``--seed`` other than the benchmark's (2024) so that
+what is chosen here is judged on other tracks there.
+
+Levers:
+
+- ``shipped``: the model's own segmenter settings (``config.json``).
+- ``threshold T``: the CP-probability threshold set to T (other settings shipped).
+- ``refine ±w``: each CP moved within ±w frames to the split that best separates the mean log squared step on
+  either side (a mean-shift fit over the segment's neighbours, at most 15 frames each side).
+- ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings.
+- ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
+
+Per-segment values everywhere follow the shipped rule: median α and median log K over the segment (trimmed by
+``trim`` frames when long enough), state = argmax of the mean state probabilities, immobile → α = K = 0.
+
+Usage: ``python benchmarks/decision_levers.py --models bimamba [RUN …] [--fovs 10] [--seed 5000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from andi2_recipe import RECIPES  # noqa: E402
+
+from andimamba.metrics import METRICS, single_trajectory_scores  # noqa: E402
+from andimamba.predict import load_predictor  # noqa: E402
+from andimamba.result import SegmentResult  # noqa: E402
+from andimamba.segments import SegmenterConfig, segment_batch  # noqa: E402
+from andimamba.sim.experiment import simulate_experiment  # noqa: E402
+
+
+def realisation(seed: int, n_fovs: int) -> list[dict]:
+    """The nine experiments: padded positions (b, l, 2) px, lengths (b,), ground truth {i: SegmentResult}."""
+    exps = []
+    for e, (desc, p) in enumerate(RECIPES["published"]()):
+        _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=seed + e, progress=False)
+        tracks = [t for f in fovs for t in f.tracks]
+        L = np.array([len(t.frames) for t in tracks])
+        pos = np.zeros((len(tracks), L.max(), 2), np.float32)
+        for i, t in enumerate(tracks):
+            pos[i, : L[i]] = t.xy - t.xy[0]
+        exps.append({"desc": desc, "pos": pos, "L": L, "truth": {i: t.segments() for i, t in enumerate(tracks)}})
+    return exps
+
+
+def frame_outputs(model: str, exps: list[dict]) -> list[dict]:
+    """Per-frame outputs of ``model`` for every experiment (each (b, l[, 4]))."""
+    pred = load_predictor(model)
+    return [pred.frame_outputs(ex["pos"], ex["L"]) for ex in exps]
+
+
+def summarise(out: dict, i: int, T: int, cps: np.ndarray, cfg: SegmenterConfig) -> SegmentResult:
+    """A track's segments at the given CPs with the shipped per-segment rule."""
+    bounds = np.r_[0, cps, T].astype(int)
+    al, ks, st = [], [], []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        ia, ib = (a + cfg.trim, b - cfg.trim) if b - a > 2 * cfg.trim + 2 else (a, b)
+        al.append(float(np.median(out["alpha"][i, ia:ib])))
+        ks.append(float(np.exp(np.median(out["log_K"][i, ia:ib]))))
+        st.append(int(np.argmax(out["state_prob"][i, a:b].mean(axis=0))))
+        if cfg.immobile_zero and st[-1] == 0:
+            al[-1] = ks[-1] = 0.0
+    return SegmentResult(str(i), T, np.asarray(cps, int), np.array(al), np.array(ks), np.array(st))
+
+
+def refine(cps: np.ndarray, xy: np.ndarray, w: int, reach: int = 15) -> np.ndarray:
+    """Each CP moved within ±w frames to the best mean-shift split of the log squared steps around it."""
+    d = np.diff(xy, axis=0)
+    u = np.log((d**2).sum(axis=1) + 1e-12)  # (T − 1,) u[k]: step from frame k to k + 1
+    bounds = np.r_[0, cps, len(u) + 1].astype(int)
+    out = []
+    for j, c in enumerate(cps):
+        lo, hi = max(bounds[j] + 1, c - reach), min(bounds[j + 2] - 1, c + reach)
+        best, score = c, -np.inf
+        for t in range(max(c - w, lo + 2), min(c + w, hi - 2) + 1):  # a CP at frame t splits steps < t from steps ≥ t
+            a, b = u[lo:t], u[t:hi]
+            s = len(a) * a.mean() ** 2 + len(b) * b.mean() ** 2 - (len(a) + len(b)) * u[lo:hi].mean() ** 2
+            if s > score:
+                best, score = t, s
+        out.append(best)
+    return np.unique(np.array(out, int))
+
+
+def score(exps: list[dict], preds: list[dict]) -> dict:
+    """Track-weighted mean over experiments of the five metrics, and the per-experiment rows."""
+    rows = [single_trajectory_scores(ex["truth"], p) for ex, p in zip(exps, preds)]
+    n = np.array([len(ex["truth"]) for ex in exps], float)
+    return {"all": {m: float(np.average([r[m] for r in rows], weights=n)) for m in METRICS}, "per_exp": rows}
+
+
+def levers(exps, outs: dict[str, list[dict]], models: list[str]):
+    """(name, per-experiment predictions) of every lever."""
+    first = models[0]
+    cfg = load_predictor(first).segmenter
+    shipped = [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))} for ex, o in zip(exps, outs[first])]
+    yield f"{first}: shipped ({cfg.cp_threshold})", shipped
+    for thr in (0.5, 0.6, 0.8):
+        c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
+        yield f"{first}: threshold {thr}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=c))} for ex, o in zip(exps, outs[first])]
+    for w in (1, 2):
+        preds = []
+        for ex, o, sh in zip(exps, outs[first], shipped):
+            preds.append({i: summarise(o, i, int(T), refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w), cfg)
+                          for i, T in enumerate(ex["L"])})
+        yield f"{first}: refine ±{w}", preds
+    for m in models[1:]:
+        yield f"{m}: shipped settings of {first}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
+                                                    for ex, o in zip(exps, outs[m])]
+    if len(models) > 1:
+        ens = [{k: (a[k] + b[k]) / 2 for k in a} for a, b in zip(outs[first], outs[models[1]])]
+        yield f"ensemble {first} + {models[1]}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
+                                                 for ex, o in zip(exps, ens)]
+    yield f"{first}: oracle CPs", [{i: summarise(o, i, int(T), ex["truth"][i].cps, cfg) for i, T in enumerate(ex["L"])}
+                                   for ex, o in zip(exps, outs[first])]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", default=["bimamba"], help="shipped model names or run folders (first: the one decided on)")
+    ap.add_argument("--fovs", type=int, default=10, help="FOVs per experiment")
+    ap.add_argument("--seed", type=int, default=5000, help="seed of experiment 0 (experiment e: seed + e); the benchmark's is 2024")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    t0 = time.perf_counter()
+    exps = realisation(a.seed, a.fovs)
+    outs = {m: frame_outputs(m, exps) for m in a.models}
+    n = sum(len(ex["L"]) for ex in exps)
+    print(f"machine: {platform.machine()} | cpus {os.cpu_count()} | torch {torch.__version__} | published recipe, "
+          f"{a.fovs} FOVs per experiment, seed {a.seed}: {n} tracks\n")
+    print("| lever | CP RMSE (JSC) | α MAE | K MSLE | state F1 | α MAE per experiment 0–8 |\n|---|---:|---:|---:|---:|---|")
+    for name, preds in levers(exps, outs, a.models):
+        s = score(exps, preds)
+        o = s["all"]
+        per = " ".join(f"{r['alpha_mae']:.2f}" for r in s["per_exp"])
+        print(f"| {name} | {o['rmse_cp']:.2f} ({o['jsc_cp']:.2f}) | {o['alpha_mae']:.3f} | {o['K_msle']:.4f} | {o['state_f1']:.3f} | {per} |", flush=True)
+    print(f"\n({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
