@@ -13,7 +13,8 @@ Levers:
 - ``threshold T``: the CP-probability threshold set to T (other settings shipped).
 - ``refine ±w``: each CP moved within ±w frames to the split that best separates the mean log squared step on
   either side (a mean-shift fit over the segment's neighbours, at most 15 frames each side).
-- ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings.
+- ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
+  same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
 
 Per-segment values everywhere follow the shipped rule: median α and median log K over the segment (trimmed by
@@ -125,6 +126,9 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str]):
         ens = [{k: (a[k] + b[k]) / 2 for k in a} for a, b in zip(outs[first], outs[models[1]])]
         yield f"ensemble {first} + {models[1]}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
                                                  for ex, o in zip(exps, ens)]
+        ens_a = [{**o, "alpha": a["alpha"]} for o, a in zip(ens, outs[first])]
+        yield f"ensemble, α from {first} only", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
+                                                for ex, o in zip(exps, ens_a)]
     yield f"{first}: oracle CPs", [{i: summarise(o, i, int(T), ex["truth"][i].cps, cfg) for i, T in enumerate(ex["L"])}
                                    for ex, o in zip(exps, outs[first])]
 
