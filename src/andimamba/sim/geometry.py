@@ -21,8 +21,10 @@ def place_compartments(n_sets: int, Nc: int, r: float, L: float, rng: np.random.
         Unfilled slots are NaN (only when the box cannot hold Nc compartments).
     count : ndarray, shape (n_sets,)
     """
-    centres = np.full((n_sets, Nc, 2), np.nan)
-    centres[:, 0] = rng.random((n_sets, 2)) * (L - 2 * r) + r
+    cx = np.full((n_sets, Nc), np.nan)  # x and y of the centres, kept apart: contiguous (m, Nc) rows
+    cy = np.full((n_sets, Nc), np.nan)
+    first = rng.random((n_sets, 2)) * (L - 2 * r) + r
+    cx[:, 0], cy[:, 0] = first[:, 0], first[:, 1]
     count = np.ones(n_sets, dtype=np.int64)
     attempts = 0
     while attempts < Nc * 100:
@@ -30,10 +32,14 @@ def place_compartments(n_sets: int, Nc: int, r: float, L: float, rng: np.random.
         if todo.size == 0:
             break
         cand = rng.random((todo.size, 2)) * (L - 2 * r) + r  # (m, 2)
-        d = np.linalg.norm(centres[todo] - cand[:, None, :], axis=2)  # (m, Nc), NaN for empty
+        k = int(count[todo].max())  # slots beyond every row's count are empty (NaN)
+        dx = cx[todo, :k] - cand[:, 0, None]  # (m, k)
+        dy = cy[todo, :k] - cand[:, 1, None]
+        d = np.sqrt(dx * dx + dy * dy)  # = np.linalg.norm over (x, y), NaN for empty
         ok = ~np.any(d <= 2 * r, axis=1)  # NaN compares False
         rows = todo[ok]
-        centres[rows, count[rows]] = cand[ok]
+        cx[rows, count[rows]] = cand[ok, 0]
+        cy[rows, count[rows]] = cand[ok, 1]
         count[rows] += 1
         attempts += 1
-    return centres, count
+    return np.stack([cx, cy], axis=2), count

@@ -204,12 +204,19 @@ class _Streams:
             self.has_amp[pn, sn] = True
         return self._sequences(self.amp[p, s], self.scale[p, s])
 
-    def start(self, state0: np.ndarray) -> None:
-        """cur = a first sequence for every particle p, in state state0[p]."""
+    def start(self, state0: np.ndarray, all_amplitudes: bool = False) -> None:
+        """cur = a first sequence for every particle p, in state state0[p]; with ``all_amplitudes``,
+        the amplitudes of every (particle, state) are computed now in one batch (cheaper than one
+        small batch per later return from the kernel when most particles change state)."""
         p = np.arange(state0.shape[0])
+        if all_amplitudes:
+            P, S, M = self.amp.shape
+            self.amp[:] = fgn_amplitude(self.alpha.ravel(), self.T).reshape(P, S, M)  # rows are independent of the batch
+            self.has_amp[:] = True
         if not np.any(state0):  # everyone in state 0 (a view of the amplitudes, no gathers)
-            self.amp[:, 0] = fgn_amplitude(self.alpha[:, 0], self.T)
-            self.has_amp[:, 0] = True
+            if not self.has_amp[:, 0].all():
+                self.amp[:, 0] = fgn_amplitude(self.alpha[:, 0], self.T)
+                self.has_amp[:, 0] = True
             self._sequences(self.amp[:, 0], self.scale[:, 0], out=self.cur)
         else:
             self.cur[:] = self._gen(p, state0)
@@ -303,7 +310,7 @@ def _confinement(params, N, T, L, rng):
     comp = d0.argmin(1).astype(np.int64)
     coin_t = rng.random((P, T))
     ns = _Streams(aS, KS, T, rng)
-    ns.start(st[:, 0].astype(np.int64))
+    ns.start(st[:, 0].astype(np.int64), all_amplitudes=True)  # particles cross compartment walls all the time
     from ._kernels import confinement_kernel
 
     _run(confinement_kernel, T, ns, pos, st, comp, centres, r, trans, L, coin_t, ns.cur, ns.ptr, ns.pend, ns.has_pend, ns.need)
