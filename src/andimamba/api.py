@@ -67,9 +67,10 @@ _COMMON_DOC = """
         (regime ``short``, no change points); from 20 frames on the network finds change points.
     tta : bool
         Average the network over the 8 rotations/reflections of each track (8x slower).
-    window : int or None
-        Tracks longer than this run in half-overlapping windows of this many frames (default 200,
-        the training length); None runs whole tracks.
+    window : int, None or "model"
+        Tracks longer than this run in half-overlapping windows of this many frames; None runs
+        whole tracks; ``"model"`` (default): the model's own window (200 frames, the training
+        length, for the shipped models).
     batch_size : int
         Tracks per forward pass.
     loc_noise : float, optional
@@ -114,7 +115,7 @@ def _check_free(df, names) -> None:
 
 def characterize(df: pd.DataFrame, pixel_size: float | None = None, frame_interval: float | None = None, columns=None,
                  units: str | None = None, model="bimamba", *, min_length: int = SHORT_MIN_LENGTH, tta: bool = False,
-                 window: int | None = 200, batch_size: int = 512, loc_noise: float | None = None,
+                 window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None,
                  progress: bool = False) -> pd.DataFrame:
     """Change points and per-segment α, K and state of every track of a tidy table.
     {common}
@@ -154,12 +155,13 @@ def characterize(df: pd.DataFrame, pixel_size: float | None = None, frame_interv
     return seg
 
 
-characterize.__doc__ = characterize.__doc__.format(common=_COMMON_DOC)
+if characterize.__doc__:  # None under python -OO
+    characterize.__doc__ = characterize.__doc__.format(common=_COMMON_DOC)
 
 
 def annotate(df: pd.DataFrame, pixel_size: float | None = None, frame_interval: float | None = None, columns=None,
              units: str | None = None, model="bimamba", *, min_length: int = SHORT_MIN_LENGTH, tta: bool = False,
-             window: int | None = 200, batch_size: int = 512, loc_noise: float | None = None,
+             window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None,
              progress: bool = False) -> pd.DataFrame:
     """Your table with per-frame α, K, state and change-point probability added.
     {common}
@@ -216,11 +218,12 @@ def annotate(df: pd.DataFrame, pixel_size: float | None = None, frame_interval: 
     return out
 
 
-annotate.__doc__ = annotate.__doc__.format(common=_COMMON_DOC)
+if annotate.__doc__:
+    annotate.__doc__ = annotate.__doc__.format(common=_COMMON_DOC)
 
 
 def analyze_folder(path, model="bimamba", *, submission=None, min_length: int = SHORT_MIN_LENGTH, tta: bool = False,
-                   specialise: bool = False, specialise_steps: int | None = None, window: int | None = 200,
+                   specialise: bool = False, specialise_steps: int | None = None, window: int | str | None = "model",
                    batch_size: int = 512, progress: bool = False) -> pd.DataFrame:
     """Segments of every track of an AnDi-2 challenge folder (``track_2/exp_E/trajs_fov_J.csv``).
 

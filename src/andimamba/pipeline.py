@@ -259,7 +259,7 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
                       frame_interval=dt)
 
 
-def _predictor(model, window: int | None, batch_size: int, loc_noise: float | None):
+def _predictor(model, window: int | str | None, batch_size: int, loc_noise: float | None):
     from .predict import Predictor, load_predictor
 
     if isinstance(model, Predictor):
@@ -269,7 +269,7 @@ def _predictor(model, window: int | None, batch_size: int, loc_noise: float | No
 
 def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,
                  columns=None, units: str | None = None, min_length: int = SHORT_MIN_LENGTH, model="bimamba", tta: bool = False,
-                 specialise: bool = False, specialise_steps: int | None = None, window: int | None = 200,
+                 specialise: bool = False, specialise_steps: int | None = None, window: int | str | None = "model",
                  batch_size: int = 512, loc_noise: float | None = None, progress: bool = False) -> Prediction:
     """Read one track file (any format :func:`andimamba.io.read_tracks` knows) and predict.
 
@@ -291,8 +291,9 @@ def predict_file(path, format: str = "auto", *, pixel_size: float | None = None,
         :class:`~andimamba.predict.Predictor`.
     tta, specialise, specialise_steps
         See :func:`run_predictor`.
-    window : int or None
-        Tracks longer than this run in half-overlapping windows of this length; None: whole.
+    window : int, None or "model"
+        Tracks longer than this run in half-overlapping windows of this length; None: whole;
+        ``"model"`` (default): the window stored with the model (200 frames for the shipped ones).
     batch_size : int
         Tracks per forward pass.
     loc_noise : float, optional
@@ -314,7 +315,7 @@ def predict_file(path, format: str = "auto", *, pixel_size: float | None = None,
 
 
 def predict_folder(path, *, min_length: int = SHORT_MIN_LENGTH, model="bimamba", tta: bool = False, specialise: bool = False,
-                   specialise_steps: int | None = None, window: int | None = 200, batch_size: int = 512,
+                   specialise_steps: int | None = None, window: int | str | None = "model", batch_size: int = 512,
                    loc_noise: float | None = None, progress: bool = False) -> Prediction:
     """Read an AnDi-2 challenge folder (``track_2/exp_E/trajs_fov_J.csv``, pixels) and predict.
 

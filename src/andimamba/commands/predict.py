@@ -52,7 +52,8 @@ def register(sub) -> None:
                    "experiment in folder mode, and the first --max-plots tracks)")
     p.add_argument("--no-frames", action="store_true", help="skip the per-frame table frames.csv (its writing dominates run time on large inputs)")
     p.add_argument("--max-plots", type=int, default=20, help="tracks plotted individually (default 20)")
-    p.add_argument("--window", type=int, default=200, help="tracks longer than this run in half-overlapping windows of this length (default 200, the training length; 0: whole tracks)")
+    p.add_argument("--window", type=int, default=None, help="tracks longer than this run in half-overlapping windows of this "
+                   "length (default: the model's training length, 200 frames for the shipped models; 0: whole tracks)")
     p.add_argument("--batch-size", type=int, default=512, help="tracks per forward pass (default 512)")
     add_threads(p)
     add_overwrite(p, "replace the previous run in --out (the whole folder is replaced)")
@@ -73,7 +74,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise UserError(f"--min-length {args.min_length}: must be at least 3 frames ({SHORT_MIN_LENGTH} or more is validated)")
     if args.loc_noise is not None:
         check_number("--loc-noise", args.loc_noise)
-    if args.window != 0 and args.window < 20:
+    if args.window is not None and args.window != 0 and args.window < 20:
         raise UserError(f"--window {args.window}: must be 0 (whole tracks) or at least 20 frames")
     if args.input.is_dir() and (args.format != "auto" or args.units is not None or args.columns is not None):
         raise UserError(f"{args.input} is an AnDi-2 folder (positions in pixels): leave out --format, --units and --columns")
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     check_args(args)
     with staged_output(args.out, overwrite=args.overwrite, owned=RUN_OUTPUTS + (RUN_FILE,)) as stage:  # --out checked before any work
         set_threads(args.threads or None)
-        pred = load_predictor(args.model, window=args.window or None, batch_size=args.batch_size, loc_noise=args.loc_noise)
+        window = "model" if args.window is None else args.window or None
+        pred = load_predictor(args.model, window=window, batch_size=args.batch_size, loc_noise=args.loc_noise)
         groups, andi = _read(args)  # errors here leave nothing behind
         run = run_predictor(groups, pred, tta=args.tta, specialise=args.specialise, specialise_steps=args.specialise_steps,
                             andi=andi, pixel_size=args.pixel_size, frame_interval=args.frame_interval,
