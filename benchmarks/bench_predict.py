@@ -3,9 +3,12 @@
 Writes an AnDi-format CSV of ``--n`` simulated 200-frame tracks (multi-state), then times the
 library pipeline that ``andimamba predict`` runs (:func:`andimamba.pipeline.predict_file` then
 ``Prediction.write``: reading, model loading, prediction, tables), with and without test-time
-augmentation and the per-frame table. Python start-up is excluded.
+augmentation and the per-frame table. Python start-up is excluded. With ``--fovs F`` > 0 it also writes
+the same tracks as an AnDi-2 folder of F fields of view and times the folder path
+(:func:`andimamba.pipeline.predict_folder`, submission files included) against the single file, the two
+runs alternated ``--repeats`` times (best of each), for the first model.
 
-Usage: ``python benchmarks/bench_predict.py [--n 5000] [--threads 2] [--models bimamba bilstm classical]``
+Usage: ``python benchmarks/bench_predict.py [--n 5000] [--threads 2] [--models bimamba bilstm classical] [--fovs 30]``
 """
 
 from __future__ import annotations
@@ -35,12 +38,56 @@ def make_csv(path: Path, n: int, T: int = 200) -> None:
         np.savetxt(f, np.column_stack([idx, fr, xy.reshape(-1, 2)]), fmt=["%d", "%d", "%.6f", "%.6f"], delimiter=",")
 
 
+def make_folder(root: Path, csv: Path, n_fovs: int) -> None:
+    """The tracks of ``csv`` as an AnDi-2 folder, track_2/exp_0/trajs_fov_J.csv, dealt round-robin into FOVs."""
+    import pandas as pd
+
+    from andimamba import andi2
+
+    df = pd.read_csv(csv)
+    exp = andi2.exp_dir(root, 0)
+    exp.mkdir(parents=True)
+    for j in range(n_fovs):
+        part = df[df.traj_idx % n_fovs == j].copy()
+        part["traj_idx"] //= n_fovs
+        part.to_csv(andi2.trajs_file(exp, j), index=False)
+
+
+def folder_vs_file(tmp: Path, csv: Path, model: str, n_fovs: int, repeats: int) -> None:
+    from andimamba.pipeline import predict_file, predict_folder
+
+    root = tmp / "andi"
+    make_folder(root, csv, n_fovs)
+    best = {"file": float("inf"), "folder": float("inf")}
+    for _ in range(repeats):
+        for kind in best:
+            out = tmp / f"out_{kind}"
+            shutil.rmtree(out, ignore_errors=True)
+            t = time.perf_counter()
+            if kind == "file":
+                predict_file(csv, model=model).write(out)
+            else:
+                predict_folder(root, model=model).write(out)  # tables and the AnDi-2 submission
+            best[kind] = min(best[kind], time.perf_counter() - t)
+    print(f"\n{model}, the same tracks as one file and as an AnDi-2 folder of {n_fovs} FOVs (per-frame table on, best of {repeats}, alternated):\n")
+    print("| input | seconds | tracks/s | × file |\n|---|---:|---:|---:|")
+    for kind, dt in best.items():
+        print(f"| {kind} | {dt:.2f} | {N_TRACKS[0] / dt:,.0f} | {dt / best['file']:.2f} |")
+
+
+N_TRACKS = [0]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--models", nargs="+", default=["bimamba", "bilstm", "classical"])
+    ap.add_argument("--fovs", type=int, default=0, help="also time an AnDi-2 folder of this many FOVs against the file")
+    ap.add_argument("--repeats", type=int, default=3, help="alternated runs of the folder-vs-file comparison")
+    ap.add_argument("--only-folder", action="store_true", help="skip the per-model table")
     a = ap.parse_args()
+    N_TRACKS[0] = a.n
     import torch
 
     from andimamba.pipeline import predict_file
@@ -51,8 +98,11 @@ def main():
     make_csv(csv, a.n)
     print(f"machine: {platform.machine()} {platform.processor()} | cpus {os.cpu_count()} | threads {a.threads} | torch {torch.__version__} | "
           f"{a.n} tracks x 200 frames")
+    set_threads(a.threads)
+    if a.fovs:
+        folder_vs_file(tmp, csv, a.models[0], a.fovs, a.repeats)
     print("\n| model | TTA | per-frame table | seconds | tracks/s |\n|---|---|---|---:|---:|")
-    for m in a.models:
+    for m in ([] if a.only_folder else a.models):
         for tta, frames in ((False, True), (False, False), (True, False)):
             if m == "classical" and tta:
                 continue

@@ -65,3 +65,27 @@ def test_counts(andi_dir):
     seg = run.segments()
     assert run.n_tracks == seg.groupby(["experiment", "fov", "track_id"]).ngroups
     assert run.n_short == 0 and np.isfinite(seg["alpha"]).all()
+
+
+def test_folder_batches_across_fovs_and_matches_the_single_file_path(andi_dir, tmp_path):
+    """The FOVs of a folder are predicted in shared batches: every track gets exactly what it gets when the same
+    tracks, in the same order, are one file."""
+    from andimamba import andi2
+
+    run = predict_folder(andi_dir, model="bimamba", batch_size=16)  # several batches, each mixing FOVs
+    parts = []
+    for e in (0, 1):
+        for j in range(2):
+            df = pd.read_csv(andi2.trajs_file(andi2.exp_dir(andi_dir, e), j))
+            df["traj_idx"] = [f"{e}_{j}_{i}" for i in df["traj_idx"]]
+            parts.append(df)
+    single = tmp_path / "all.csv"
+    pd.concat(parts).to_csv(single, index=False)
+    one = predict_file(single, model="bimamba", batch_size=16)
+    flat = [r for res in run.results for r in res]
+    assert len(flat) == len(one.results[0]) > 16
+    for a, b in zip(flat, one.results[0]):
+        assert a.T == b.T and np.array_equal(a.cps, b.cps)
+        np.testing.assert_array_equal(a.alphas, b.alphas)
+        if a.cp_prob is not None:
+            np.testing.assert_array_equal(a.cp_prob, b.cp_prob)

@@ -249,8 +249,8 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
 
     if predictor.is_classical and (tta or specialise):
         raise UserError(f"{'tta' if tta else 'specialise'} needs a network; the classical method has none")
-    results = [predictor.predict(g, tta=tta, progress=progress, desc=f"exp {g.experiment} fov {g.fov}" if andi else "tracks")
-               for g in groups]
+    results = predictor.predict_groups(groups, tta=tta, progress=progress,  # batches filled across FOVs
+                                       desc=f"{len(groups)} fields of view" if andi else "tracks")
     if specialise:
         results = _specialised(predictor, groups, results, tta, specialise_steps, progress)
     px = pixel_size or (groups[0].pixel_size if groups else None)

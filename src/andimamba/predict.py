@@ -155,23 +155,50 @@ class Predictor:
         -------
         list of SegmentResult
         """
+        batch, ids = tracks.to_batch()
+        return self._predict_arrays(batch.positions, batch.lengths, ids, tracks.first_frames, tta, progress, desc)
+
+    def predict_groups(self, groups, tta: bool = False, progress: bool = False, desc: str = "tracks") -> list[list]:
+        """:meth:`predict` of several :class:`~andimamba.io.tracks.Tracks` at once, the network's batches filled
+        across them (the fields of view of an AnDi-2 folder hold a few dozen tracks each).
+
+        A track gets the same result as in :meth:`predict` of all the groups' tracks as one ``Tracks`` (up to the
+        float32 rounding of batched matrix products, which depends on a batch's make-up).
+
+        Returns
+        -------
+        list of list of SegmentResult
+            One list per group, in its track order.
+        """
+        packed = [g.to_batch() for g in groups]
+        if not packed:
+            return []
+        l = max((int(b.positions.shape[1]) for b, _ in packed), default=0)
+        pos = np.concatenate([np.pad(b.positions, [(0, 0), (0, l - b.positions.shape[1]), (0, 0)]) for b, _ in packed])  # (Σb, l, 2)
+        lengths = np.concatenate([b.lengths for b, _ in packed])
+        ids = [i for _, g_ids in packed for i in g_ids]
+        first = np.concatenate([np.asarray(g.first_frames) for g in groups])
+        flat = self._predict_arrays(pos, lengths, ids, first, tta, progress, desc)
+        edges = np.cumsum([0] + [len(g_ids) for _, g_ids in packed])
+        return [flat[a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+    def _predict_arrays(self, positions, lengths, ids, first_frames, tta: bool, progress: bool, desc: str) -> list:
+        """Segments of padded tracks: (b, l, 2) px, (b,) lengths; short tracks apart, the rest batched by length."""
         from tqdm.auto import tqdm
 
-        batch, ids = tracks.to_batch()
         results = [None] * len(ids)
-        short = np.flatnonzero(batch.lengths <= SHORT_MAX_LENGTH)
+        short = np.flatnonzero(lengths <= SHORT_MAX_LENGTH)
         if short.size:
-            for i, r in zip(short, self.predict_short(batch.positions[short, :SHORT_MAX_LENGTH], batch.lengths[short],
-                                                      [ids[i] for i in short], tracks.first_frames[short])):
+            for i, r in zip(short, self.predict_short(positions[short, :SHORT_MAX_LENGTH], lengths[short],
+                                                      [ids[i] for i in short], first_frames[short])):
                 results[i] = r
-        full = np.flatnonzero(batch.lengths > SHORT_MAX_LENGTH)
-        order = full[np.argsort(batch.lengths[full])]  # similar lengths together: less padding
+        full = np.flatnonzero(lengths > SHORT_MAX_LENGTH)
+        order = full[np.argsort(lengths[full])]  # similar lengths together: less padding
         bs = self.batch_size
         for s in tqdm(range(0, len(order), bs), disable=not progress, desc=desc, unit="batch"):
             rows = order[s : s + bs]
-            l = int(batch.lengths[rows].max())
-            res = self.predict_batch(batch.positions[rows, :l], batch.lengths[rows], [ids[i] for i in rows],
-                                     tracks.first_frames[rows], tta=tta)
+            l = int(lengths[rows].max())
+            res = self.predict_batch(positions[rows, :l], lengths[rows], [ids[i] for i in rows], first_frames[rows], tta=tta)
             for i, r in zip(rows, res):
                 results[i] = r
         return results
