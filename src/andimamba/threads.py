@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["available_cores", "free_cores", "set_threads"]
+__all__ = ["available_cores", "free_cores", "numba_threads", "set_threads"]
 
 
 def available_cores() -> int:
@@ -80,5 +80,33 @@ def set_threads(n: int | None = None) -> int:
     import torch
 
     n = int(n) if n else free_cores()
-    torch.set_num_threads(n)  # the numba scan follows torch's count at each call (nn.scan_numba._threads)
+    torch.set_num_threads(n)  # the numba kernels follow torch's count at each call (numba_threads)
     return n
+
+
+_POOL_STARTED = False
+
+
+def numba_threads() -> int:
+    """Set numba's parallel pool to torch's thread count (1 inside DataLoader workers) and return it.
+
+    Every parallel numba kernel of :mod:`andimamba.nn` calls this first, so torch's count, set by
+    :func:`set_threads`, governs both pools. Starting numba's OpenMP pool resets the process-wide
+    OpenMP thread count, which silently changes torch's; the first call starts the pool on a dummy
+    kernel and restores torch's count.
+    """
+    global _POOL_STARTED
+    import numba
+    import numpy as np
+    import torch
+
+    if not _POOL_STARTED:
+        from andimamba.nn.scan_numba import _touch_pool
+
+        saved = torch.get_num_threads()
+        _touch_pool(np.zeros(4))
+        torch.set_num_threads(saved)
+        _POOL_STARTED = True
+    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    return threads

@@ -76,7 +76,7 @@ def test_gradcheck_float64(impl, channel):
 def test_fused_channel_groups(monkeypatch):
     """b smaller than the thread count splits d into channel groups (here 40 + 32); results must not change."""
     scan_numba = pytest.importorskip("andimamba.nn.scan_numba")
-    monkeypatch.setattr(scan_numba, "_threads", lambda: 4)
+    monkeypatch.setattr(scan_numba, "numba_threads", lambda: 4)
     assert scan_numba._group_width(1, 72, 4) == 40
     for channel in (False, True):
         inputs = make_inputs(1, 30, 72, 4, channel=channel)

@@ -115,9 +115,9 @@ class MambaInnerFn(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, lengths, rev, *params):
-        from andimamba.nn.scan_numba import _threads
+        from andimamba.threads import numba_threads
 
-        _threads()
+        numba_threads()
         e = params[1].shape[1]  # cw (ndir, E, K)
         y = torch.empty(len(rev), x.shape[0], x.shape[1], e, dtype=x.dtype)  # (ndir, b, l, E)
         args = (_np(x), lengths, rev, *(_np(p) for p in params), y.numpy())
@@ -128,9 +128,9 @@ class MambaInnerFn(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, gy):
-        from andimamba.nn.scan_numba import _threads
+        from andimamba.threads import numba_threads
 
-        _threads()
+        numba_threads()
         x, *params = ctx.saved_tensors
         nb = x.shape[0]
         gx = torch.empty(len(ctx.rev), *x.shape, dtype=x.dtype)  # (ndir, b, l, D): one per direction

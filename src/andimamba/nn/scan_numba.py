@@ -35,6 +35,8 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
+from andimamba.threads import numba_threads
+
 _JIT = dict(fastmath=True, cache=True)
 
 # Cephes expf constants, float32 module globals so numba types them as float32 constants.
@@ -250,26 +252,6 @@ def _touch_pool(x):  # pragma: no cover - compiled
     return x
 
 
-_POOL_STARTED = False
-
-
-def _threads() -> int:
-    """As many numba threads as torch uses (1 inside DataLoader workers), within numba's pool.
-
-    Starting numba's OpenMP pool resets the process-wide OpenMP thread count, which silently
-    changes torch's; the first call starts the pool on a dummy kernel and restores torch's count.
-    """
-    global _POOL_STARTED
-    if not _POOL_STARTED:
-        saved = torch.get_num_threads()
-        _touch_pool(np.zeros(4))
-        torch.set_num_threads(saved)
-        _POOL_STARTED = True
-    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(threads)
-    return threads
-
-
 def _group_width(nb: int, nd: int, threads: int) -> int:
     """Channels per work item: all d when b alone gives each thread work, else ≥ 32 (SIMD-friendly) per group."""
     groups = min(-(-threads // nb), max(1, nd // 32))
@@ -286,7 +268,7 @@ class SelectiveScanFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, delta, A, B, C, D):
         # u, delta (b, l, d); A (d, n) or (d,); B, C (b, l, n); D (d,)
-        w = _group_width(u.shape[0], u.shape[2], _threads())
+        w = _group_width(u.shape[0], u.shape[2], numba_threads())
         y = torch.empty(u.shape, dtype=u.dtype)  # (b, l, d)
         if A.dim() == 2:
             _fwd(_np(u), _np(delta), _np(A.t()), _np(B), _np(C), _np(D), y.numpy(), w)
@@ -299,7 +281,7 @@ class SelectiveScanFn(torch.autograd.Function):
     def backward(ctx, gy):
         u, delta, A, B, C, D = ctx.saved_tensors
         (nb, nl, nd), nn = u.shape, B.shape[2]
-        w = _group_width(nb, nd, _threads())
+        w = _group_width(nb, nd, numba_threads())
         gu, gdelta = torch.empty(u.shape, dtype=u.dtype), torch.empty(u.shape, dtype=u.dtype)  # (b, l, d)
         gB, gC = (torch.empty(nb, -(-nd // w), nl, nn, dtype=u.dtype) for _ in range(2))  # (b, groups, l, n)
         gD = torch.empty(nb, nd, dtype=u.dtype)  # (b, d)
