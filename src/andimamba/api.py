@@ -83,11 +83,11 @@ _COMMON_DOC = """
 def _predict(df, pixel_size, frame_interval, columns, units, model, min_length, tta, window, batch_size, loc_noise, progress):
     """Read ``df``, run the model; returns (Tracks, results, Prediction, label of the track id column)."""
     from .io import tracks_from_dataframe
-    from .pipeline import _predictor, run_predictor
+    from .pipeline import as_predictor, run_predictor
 
     if not isinstance(df, pd.DataFrame):
         raise UserError(f"df must be a pandas DataFrame with one row per position, got {type(df).__name__}")
-    pred = _predictor(model, window, batch_size, loc_noise)
+    pred = as_predictor(model, window, batch_size, loc_noise)
     tracks = tracks_from_dataframe(df, pixel_size=pixel_size, frame_interval=frame_interval, columns=columns, units=units,
                                    min_length=min_length, name="df")
     run = run_predictor([tracks], pred, tta=tta, pixel_size=pixel_size, frame_interval=frame_interval, progress=progress)

@@ -35,7 +35,7 @@ from .io.tracks import Tracks
 from .result import SegmentResult
 from .short_tracks import SHORT_MIN_LENGTH
 
-__all__ = ["Prediction", "RUN_OUTPUTS", "run_predictor", "predict_file", "predict_folder"]
+__all__ = ["Prediction", "RUN_OUTPUTS", "as_predictor", "run_predictor", "predict_file", "predict_folder"]
 
 # what Prediction.write puts into a run folder (with the CLI's run.json: anything else there is the user's)
 RUN_OUTPUTS = ("segments.csv", "frames.csv", "skipped_tracks.csv", "plots", "track_2")
@@ -259,7 +259,9 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
                       frame_interval=dt)
 
 
-def _predictor(model, window: int | str | None, batch_size: int, loc_noise: float | None):
+def as_predictor(model, window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None):
+    """``model`` itself if it is a :class:`~andimamba.predict.Predictor`, else the one
+    :func:`~andimamba.predict.load_predictor` loads for that name or run folder with these settings."""
     from .predict import Predictor, load_predictor
 
     if isinstance(model, Predictor):
@@ -307,7 +309,7 @@ def predict_file(path, format: str = "auto", *, pixel_size: float | None = None,
     """
     from .io import read_tracks
 
-    pred = _predictor(model, window, batch_size, loc_noise)
+    pred = as_predictor(model, window, batch_size, loc_noise)
     tracks = read_tracks(path, format=format, pixel_size=pixel_size, frame_interval=frame_interval, columns=columns,
                          units=units, min_length=min_length)
     return run_predictor([tracks], pred, tta=tta, specialise=specialise, specialise_steps=specialise_steps,
@@ -325,7 +327,7 @@ def predict_folder(path, *, min_length: int = SHORT_MIN_LENGTH, model="bimamba",
     """
     from .io import read_andi_folder
 
-    pred = _predictor(model, window, batch_size, loc_noise)
+    pred = as_predictor(model, window, batch_size, loc_noise)
     groups = read_andi_folder(path, min_length=min_length)
     return run_predictor(groups, pred, tta=tta, specialise=specialise, specialise_steps=specialise_steps, andi=True,
                          progress=progress)
