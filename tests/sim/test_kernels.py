@@ -79,17 +79,19 @@ def test_radix2_fft_equals_numpy():
         tw, rev = fft_plan(T)
         M = rev.shape[0]
         assert M >= 2 * T and M & (M - 1) == 0
-        x = np.random.default_rng(T).standard_normal((M, 2)) @ np.array([1, 1j])
-        y = x.copy()
-        _fft_pow2(y, tw, rev)
-        np.testing.assert_allclose(y, np.fft.fft(x), atol=1e-11 * M)
+        for n in (M, M // 2, 4):  # the full size and smaller ones with the same plan
+            x = np.random.default_rng(T + n).standard_normal((n, 2)) @ np.array([1, 1j])
+            y = x.copy()
+            _fft_pow2(y, tw, rev)
+            np.testing.assert_allclose(y, np.fft.fft(x), atol=1e-11 * n)
 
 
 @pytest.mark.parametrize("alpha", [0.2, 1.0, 1.8])
-def test_kernel_fgn_has_the_fgn_autocovariance(alpha):
+@pytest.mark.parametrize("plan_T", [64, 200])  # the circulant of a 64-value sequence alone, or within a bigger plan
+def test_kernel_fgn_has_the_fgn_autocovariance(alpha, plan_T):
     T, n = 64, 8000
-    tw, rev = fft_plan(T)
-    M = rev.shape[0]
+    tw, rev = fft_plan(plan_T)
+    M = 128
     amp, buf = np.empty(M), np.empty(M, dtype=np.complex128)
     fgn_amplitude_nb(alpha, amp, buf, tw, rev)
     rng = np.random.default_rng(int(alpha * 10))

@@ -43,10 +43,15 @@ def fft_plan(T: int) -> tuple[np.ndarray, np.ndarray]:
 
 @nb.njit(cache=True)
 def _fft_pow2(a, tw, rev):  # pragma: no cover - compiled
-    """In-place iterative radix-2 FFT (forward, unnormalised) of a (M,) complex128."""
+    """In-place iterative radix-2 FFT (forward, unnormalised) of a (n,) complex128, n a power of two
+    ≤ M, with the plan (tw, rev) of size M (``fft_plan``)."""
     n = a.shape[0]
+    M = rev.shape[0]
+    shift = 0  # bit reversal over log2(n) bits = over log2(M) bits, shifted
+    while (n << shift) < M:
+        shift += 1
     for i in range(n):
-        j = rev[i]
+        j = rev[i] >> shift
         if j > i:
             tmp = a[i]
             a[i] = a[j]
@@ -54,7 +59,7 @@ def _fft_pow2(a, tw, rev):  # pragma: no cover - compiled
     size = 2
     while size <= n:
         half = size // 2
-        step = n // size
+        step = M // size  # exp(−2πik/size) = tw[k · M/size]
         for start in range(0, n, size):
             for k in range(half):
                 w = tw[k * step]
@@ -69,7 +74,8 @@ def _fft_pow2(a, tw, rev):  # pragma: no cover - compiled
 def fgn_amplitude_nb(alpha, out, buf, tw, rev):  # pragma: no cover - compiled
     """out[:] = √(λ/M) of unit-variance fGn with exponent alpha (H = α/2): λ = FFT of the
     circulant row [γ(0), …, γ(M/2), γ(M/2 − 1), …, γ(1)], γ(k) = ½(|k+1|^{2H} − 2|k|^{2H} + |k−1|^{2H}).
-    out (M,) float64, buf (M,) complex128 scratch."""
+    out (M,) float64, buf (M,) complex128 scratch; M a power of two ≤ the plan's (sequences of up to
+    M/2 + 1 values)."""
     M = out.shape[0]
     m = M // 2
     pw = out  # out[k] = k^{2H} = k^α = exp(α ln k) for k ≤ m + 1 (scratch until the end)
@@ -89,8 +95,9 @@ def fgn_amplitude_nb(alpha, out, buf, tw, rev):  # pragma: no cover - compiled
 
 @nb.njit(cache=True)
 def fgn_sequence_nb(amp, scale, rng, seq, buf, tw, rev):  # pragma: no cover - compiled
-    """seq (T, 2) = scale · (x, y) fGn increments from amplitudes amp (M,) (``fgn_amplitude_nb``):
-    M complex normals (real then imaginary part, drawn from rng), times amp, one FFT, first T values."""
+    """seq (T, 2) = scale · (x, y) fGn increments from amplitudes amp (M,) (``fgn_amplitude_nb``,
+    T ≤ M/2 + 1): M complex normals (real then imaginary part, drawn from rng), times amp, one FFT,
+    first T values."""
     M = amp.shape[0]
     T = seq.shape[0]
     for j in range(M):

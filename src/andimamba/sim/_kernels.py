@@ -270,8 +270,8 @@ def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, cur, ptr, alpha, scal
     adj_start = np.zeros(P + 1, dtype=np.int64)
     adj = np.empty(128, dtype=np.int64)
     state_now = np.zeros(P, dtype=np.int8)
-    amp = np.empty((P, 2, M))  # fgn amplitudes per (particle, state), computed when first needed
-    has_amp = np.zeros((P, 2), dtype=np.bool_)
+    amp = np.empty((P, 2, M))  # fgn amplitudes per (particle, state), for the circulant size amp_m
+    amp_m = np.zeros((P, 2), dtype=np.int64)
     buf = np.empty(M, dtype=np.complex128)
     for p in range(P):  # positions of the last frame (written to pos, never read back)
         xs[p] = pos[p, 0, 0]
@@ -296,12 +296,12 @@ def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, cur, ptr, alpha, scal
             if esc[p]:
                 partner[p] = -1
                 state_now[p] = 0
-                _fresh(p, 0, alpha, scale, amp, has_amp, rng, cur, buf, tw, rev)
+                _fresh(p, 0, T - t, alpha, scale, amp, amp_m, rng, cur, buf, tw, rev)
                 ptr[p] = 0
             q = newp[p]
             if q > p:
-                _fresh(p, 1, alpha, scale, amp, has_amp, rng, cur, buf, tw, rev)
-                cur[q, :, :] = cur[p]
+                _fresh(p, 1, T - t, alpha, scale, amp, amp_m, rng, cur, buf, tw, rev)
+                cur[q, : T - t] = cur[p, : T - t]
                 ptr[p] = 0
                 ptr[q] = 0
         for p in range(P):
@@ -324,12 +324,17 @@ def dimer_kernel(pos, partner, reg, box_end, r, Pu, Pb, L, cur, ptr, alpha, scal
 
 
 @nb.njit(cache=True)
-def _fresh(p, s, alpha, scale, amp, has_amp, rng, cur, buf, tw, rev):  # pragma: no cover
-    """cur[p] = a fresh fGn sequence of particle p in state s (amplitudes computed once per (p, s))."""
-    if not has_amp[p, s]:
-        fgn_amplitude_nb(alpha[p, s], amp[p, s], buf, tw, rev)
-        has_amp[p, s] = True
-    fgn_sequence_nb(amp[p, s], scale[p, s], rng, cur[p], buf, tw, rev)
+def _fresh(p, s, n, alpha, scale, amp, amp_m, rng, cur, buf, tw, rev):  # pragma: no cover
+    """cur[p, :n] = a fresh fGn sequence of n values of particle p in state s (the frames left:
+    like andi, a sequence started at frame t is drawn for the T − t frames that remain), from the
+    smallest power-of-two circulant M ≥ 2n; the amplitudes of (p, s) are kept for the last M used."""
+    m = 4
+    while m < 2 * n:
+        m *= 2
+    if amp_m[p, s] != m:
+        fgn_amplitude_nb(alpha[p, s], amp[p, s, :m], buf[:m], tw, rev)
+        amp_m[p, s] = m
+    fgn_sequence_nb(amp[p, s, :m], scale[p, s], rng, cur[p, :n], buf[:m], tw, rev)
 
 
 @nb.njit(cache=True)
