@@ -37,7 +37,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"andimamba {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    first = next((a for a in (argv or []) if not a.startswith("-")), "")  # the top level takes flags only
+    # the top level takes flags only: the first other word is the command (unless help is asked before it)
+    first = next((a for a in (argv or []) if a in ("-h", "--help") or not a.startswith("-")), "")
     named = first.replace("-", "_")
     for name in (named,) if named in COMMANDS else COMMANDS:
         importlib.import_module(f"andimamba.commands.{name}").register(sub)
