@@ -44,7 +44,7 @@ def _children_cpu() -> float:
 def run(args: list[str], env: dict | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds of ``python -m andimamba.cli *args`` in a fresh process."""
     c, t = _children_cpu(), time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "andimamba.cli", *args], env=env, capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run([sys.executable, "-m", "andimamba.cli", *args], env=env, capture_output=True, text=True, cwd=ROOT, check=False)
     dt, dc = time.perf_counter() - t, _children_cpu() - c
     if p.returncode != 0:
         raise RuntimeError(f"andimamba {' '.join(args)} failed ({p.returncode}): {p.stderr[-2000:]}")
@@ -62,7 +62,7 @@ def fmt(wc: tuple[float, float]) -> str:
 
 def imported(args: list[str]) -> str:
     """Heavy modules a command imports (from ``-X importtime``), e.g. 'numba' or 'none'."""
-    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "andimamba.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "andimamba.cli", *args], capture_output=True, text=True, cwd=ROOT, check=False)
     names = {line.split("|")[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
     found = [h for h in HEAVY if h in names]
     return ", ".join(found) if found else "none"
@@ -92,7 +92,7 @@ def main() -> None:
         print("| command | imports (heavy) | wall (s) | CPU (s) |")
         print("|---|---|---:|---:|")
         for cmd in (["--help"], ["simulate", "--help"]):
-            print(f"| `andimamba {' '.join(cmd)}` | {imported(cmd)} | {fmt(best(lambda: run(cmd), args.repeats))} |", flush=True)
+            print(f"| `andimamba {' '.join(cmd)}` | {imported(cmd)} | {fmt(best(lambda cmd=cmd: run(cmd), args.repeats))} |", flush=True)
         out = tmp / "sim"
         tiny = ["simulate", "--n-fovs", "1", "--no-progress", "--overwrite", "--out", str(out)]
         print(f"| `andimamba simulate --model single_state --n-fovs 1` | {imported(tiny + ['--model', 'single_state'])} | | |")
@@ -104,7 +104,7 @@ def main() -> None:
         for m in models:
             cache = tmp / f"numba_{m}"
             cold = run(tiny + ["--model", m], env=env_with(cache))
-            warm = best(lambda: run(tiny + ["--model", m], env=env_with(cache)), args.repeats)
+            warm = best(lambda m=m, cache=cache: run(tiny + ["--model", m], env=env_with(cache)), args.repeats)
             print(f"| {m} | {fmt(cold)} | {fmt(warm)} |", flush=True)
         print()
         print("`andimamba simulate --model M --n-fovs 20` (warm cache) vs the same `simulate_experiment` in-process:")
@@ -116,7 +116,7 @@ def main() -> None:
         for m in models:
             cache = tmp / f"numba_{m}"
             cmd = ["simulate", "--model", m, "--n-fovs", "20", "--overwrite", "--out", str(out)]
-            wc = best(lambda: run(cmd, env=env_with(cache)), args.repeats)
+            wc = best(lambda cmd=cmd, cache=cache: run(cmd, env=env_with(cache)), args.repeats)
             simulate_experiment(model=m, n_fovs=1, seed=0, progress=False)  # warm-up: imports, numba loading
             t_in = float("inf")
             for _ in range(args.repeats):
@@ -133,7 +133,7 @@ def main() -> None:
             print("|---|---:|---:|")
             cache = tmp / "numba_predict"
             outs = iter(tmp / f"pred{i}" for i in range(10**6))
-            pred = lambda: ["predict", "examples/sample_tracks.csv", "--threads", "1", "--out", str(next(outs))]  # noqa: E731
+            pred = lambda: ["predict", "examples/sample_tracks.csv", "--threads", "1", "--out", str(next(outs))]
             first = run(pred(), env=env_with(cache))
             second = best(lambda: run(pred(), env=env_with(cache)), args.repeats)
             print(f"| first (empty cache: numba compiles) | {fmt(first)} |")

@@ -4,7 +4,12 @@ index, the radix-2 FFT and the fGn sequences generated inside the kernels."""
 import numpy as np
 import pytest
 
-from andimamba.sim._fgn_kernels import _fft_pow2, fft_plan, fgn_amplitude_nb, fgn_sequence_nb
+from andimamba.sim._fgn_kernels import (
+    _fft_pow2,
+    fft_plan,
+    fgn_amplitude_nb,
+    fgn_sequence_nb,
+)
 from andimamba.sim._kernels import _pair_box, trap_buckets
 from andimamba.sim.fbm import fgn_autocovariance
 
@@ -22,10 +27,9 @@ def _pair_reference(lo, hi, xs, ys, partner, r, Pb, rng):
                 continue
             dx, dy = xs[n] - xs[m], ys[n] - ys[m]
             d2 = dx * dx + dy * dy
-            if d2 < r2 and d2 > 0:
-                if Pb >= 1.0 or (Pb > 0.0 and rng.random() < Pb):
-                    newp[n], newp[m] = m, n
-                    break
+            if d2 < r2 and d2 > 0 and (Pb >= 1.0 or (Pb > 0.0 and rng.random() < Pb)):
+                newp[n], newp[m] = m, n
+                break
     return newp
 
 

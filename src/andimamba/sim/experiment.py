@@ -65,7 +65,7 @@ def simulate_experiment(
     if progress:  # imported only when used (start-up of `andimamba simulate --no-progress`)
         from tqdm.auto import tqdm
 
-        bar = lambda it: tqdm(it, total=len(jobs), desc=f"{params.model}: FOVs", unit="fov")  # noqa: E731
+        bar = lambda it: tqdm(it, total=len(jobs), desc=f"{params.model}: FOVs", unit="fov")
     else:
         bar = iter
     if workers == 1:
