@@ -38,22 +38,7 @@ def _step(model, opt, data):
     opt.step()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: more threads only add contention on a shared CPU
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def _no_torch_load(monkeypatch):
-    """Nothing in the resume state may call torch.load (pickle)."""
-
-    def refuse(*a, **k):
-        raise AssertionError("torch.load called")
-
-    monkeypatch.setattr(torch, "load", refuse)
+pytestmark = pytest.mark.usefixtures("one_thread", "no_torch_load")  # tests/conftest.py
 
 
 def test_train_state_round_trip_continues_identically(tmp_path):
