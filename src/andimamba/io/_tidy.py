@@ -89,7 +89,8 @@ def _track_ids(ctx: _Ctx) -> np.ndarray:
                         "give every row a track id, or delete rows that belong to no track", track=False)
     whole = np.isfinite(num) & (num == np.round(num)) & (np.abs(num) < 2**53)
     if numeric and whole.all():
-        return num.astype(np.int64).astype(str)
+        codes, uniq = pd.factorize(num.astype(np.int64), sort=False)  # format each id once, not once per row
+        return uniq.astype(str)[codes]
     out = (s.astype(str) if numeric else txt).to_numpy(dtype=object)
     out[whole] = num[whole].astype(np.int64).astype(str)
     return out.astype(str)
