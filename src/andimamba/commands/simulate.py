@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from .args import add_out, add_overwrite, add_progress
 from ..sim.params import MODELS, ExperimentParams, challenge_params
 
 
@@ -22,15 +23,15 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, choices=MODELS)
     p.add_argument("--n-fovs", type=int, default=10, help="fields of view (each an independent box), default 10")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, type=Path, help="output root folder")
+    add_out(p, "output root folder")
     p.add_argument("--exp-index", type=int, default=0, help="experiment number E in exp_E (default 0)")
     p.add_argument("--workers", type=int, default=1, help="processes (output identical for any value)")
     p.add_argument("--params", type=Path, help="JSON file overriding experiment parameters (keys of ExperimentParams, e.g. "
                    '{"alphas": [[0.5, 0.01]], "Ks": [[0.1, 0.0001]], "N": 100})')
     p.add_argument("--N", type=int, help="particles per FOV box (default 50)")
     p.add_argument("--T", type=int, help="frames simulated (default 200)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing exp_E folder")
-    p.add_argument("--no-progress", action="store_true")
+    add_overwrite(p, "replace an existing exp_E folder")
+    add_progress(p)
     p.set_defaults(func=run)
 
 
