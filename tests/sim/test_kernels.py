@@ -10,7 +10,8 @@ from andimamba.sim._fgn_kernels import (
     fgn_amplitude_nb,
     fgn_sequence_nb,
 )
-from andimamba.sim._kernels import _pair_box, trap_buckets
+from andimamba.sim._dimer_kernels import _pair_box
+from andimamba.sim._kernels import trap_buckets
 from andimamba.sim.fbm import fgn_autocovariance
 
 

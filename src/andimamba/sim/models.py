@@ -283,7 +283,7 @@ def _dimerization(params, N, T, L, rng):
     partner = np.full(P, -1, dtype=np.int64)
     reg = np.zeros((P, T), dtype=np.int8)
     from ._fgn_kernels import fft_plan
-    from ._kernels import dimer_kernel
+    from ._dimer_kernels import dimer_kernel
 
     tw, rev = fft_plan(T)
     dimer_kernel(pos, partner, reg, box * N + N, r, Pu, Pb, L, ns.cur, ns.ptr, aN, ns.scale, rng, tw, rev)
