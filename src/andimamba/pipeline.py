@@ -264,9 +264,10 @@ def as_predictor(model, window: int | str | None = "model", batch_size: int = 51
     :func:`~andimamba.predict.load_predictor` loads for that name or run folder with these settings."""
     from .predict import Predictor, load_predictor
 
-    if isinstance(model, Predictor):
-        return model
-    return load_predictor(model, window=window, batch_size=batch_size, loc_noise=loc_noise)
+    pred = model if isinstance(model, Predictor) else load_predictor(model, window=window, batch_size=batch_size,
+                                                                    loc_noise=loc_noise)
+    pred.preload()  # the compiled kernels load (or compile, once per install) while the caller reads its input
+    return pred
 
 
 def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,

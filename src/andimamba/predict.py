@@ -82,6 +82,20 @@ class Predictor:
     def is_classical(self) -> bool:
         return self.model is None
 
+    def preload(self) -> None:
+        """Start loading the network's compiled CPU kernels in a background thread (on a fresh install: compiling
+        them, ~10 s), so that it overlaps reading the input; the first forward pass waits for it if needed."""
+        import threading
+
+        cfg = getattr(self.model, "config", None)
+        if cfg is None or cfg.arch != "bimamba" or cfg.scan_impl != "auto":
+            return
+        if next(self.model.parameters()).device.type != "cpu":
+            return
+        from .nn.mamba_fused import preload
+
+        threading.Thread(target=preload, name="andimamba-preload", daemon=True).start()
+
     def _raw(self, positions: np.ndarray, lengths: np.ndarray) -> dict:
         out = self.model.predict(TrackBatch(positions=positions.astype(np.float32), lengths=lengths), chunk_size=self.batch_size)
         return {k: out[k] for k in ("state_prob", "cp_prob", "alpha", "log_K")}

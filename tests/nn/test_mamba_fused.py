@@ -171,3 +171,19 @@ def test_shipped_model_outputs_unchanged():
         ops = model.forward_features(feats, log_s, lengths)
     for k in ops:
         torch.testing.assert_close(fused[k], ops[k], rtol=0, atol=1e-5, msg=k)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_preload_loads_the_kernel_the_forward_uses(monkeypatch, dtype):
+    """preload() (run in a thread by the pipeline while it reads input) must load exactly the forward kernel that
+    MambaInnerFn then asks for: same dtypes, dimensions and layout, so the forward loads nothing more."""
+    from andimamba.nn import mamba_fused
+
+    monkeypatch.setattr(mamba_fused, "_LOADED", {})
+    mamba_fused.preload(dtype)
+    assert [k[0] for k in mamba_fused._LOADED] == ["_fwd"]
+    assert not next(iter(mamba_fused._LOADED.values())).stats.cache_misses  # loaded from the cache, not compiled here
+    blk = BiMambaBlock(MambaConfig(d_model=8, d_state=4)).to(dtype)
+    with torch.no_grad():
+        blk(torch.randn(3, 17, 8, dtype=dtype), torch.tensor([17, 9, 4]))
+    assert [k[0] for k in mamba_fused._LOADED] == ["_fwd"]  # other arrays would have added a second _fwd key

@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
@@ -32,7 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["fused_available", "fused_inner"]
+__all__ = ["fused_available", "fused_inner", "preload"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,15 +68,37 @@ def _kernel(name: str, args: tuple):
     specs = tuple((a.dtype.str, a.ndim) for a in args)
     fn = _LOADED.get((name, specs))
     if fn is None:
-        import numba
+        with _LOAD_LOCK:  # one loader at a time: :func:`preload` may be running in another thread
+            fn = _LOADED.get((name, specs))
+            if fn is None:
+                import numba
 
-        fn = getattr(_kernels(), name)
-        sig = tuple(numba.typeof(a) for a in args)
-        if not _cached(fn, sig):
-            _compile_in_child(name, specs)
-        fn.compile(sig)  # loads from the cache
-        _LOADED[(name, specs)] = fn
+                fn = getattr(_kernels(), name)
+                sig = tuple(numba.typeof(a) for a in args)
+                if not _cached(fn, sig):
+                    _compile_in_child(name, specs)
+                fn.compile(sig)  # loads from the cache
+                _LOADED[(name, specs)] = fn
     return fn
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def preload(dtype: torch.dtype = torch.float32) -> None:
+    """Have the fused forward kernel ready for ``dtype``: loaded from numba's cache, compiled first (in a child
+    process, about 10-15 s on a fresh install) when the cache lacks it. Runs no kernel and is thread-safe, so a
+    caller can start it in a background thread while it reads its input (``andimamba.pipeline`` does).
+
+    The arrays are those :class:`MambaInnerFn` passes (same dtypes, dimensions and C layout), so the kernel
+    loaded here is the one its forward then uses.
+    """
+    if _kernels() is None:
+        return
+    dt = np.dtype(np.float32 if dtype == torch.float32 else np.float64)
+    a3, a2 = np.zeros((1, 1, 1), dt), np.zeros((1, 1), dt)
+    # x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y: as MambaInnerFn.forward builds them
+    _kernel("_fwd", (a3, np.zeros(1, np.int64), np.zeros(1, np.uint8), a3, a3, a2, a3, a3, a2, a3, a2, np.zeros((1, 1, 1, 1), dt)))
 
 
 def _cached(dispatcher, sig) -> bool:
