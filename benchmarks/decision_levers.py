@@ -17,8 +17,8 @@ Levers:
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
 
-Per-segment values everywhere follow the shipped rule: median α and median log K over the segment (trimmed by
-``trim`` frames when long enough), state = argmax of the mean state probabilities, immobile → α = K = 0.
+Per-segment values everywhere follow the shipped rule (:func:`andimamba.segments.segment_batch`, given the
+change points where a lever moves them).
 
 Usage: ``python benchmarks/decision_levers.py --models bimamba [RUN …] [--fovs 10] [--seed 5000]``
 """
@@ -40,7 +40,6 @@ from andi2_recipe import RECIPES  # noqa: E402
 
 from andimamba.metrics import METRICS, single_trajectory_scores  # noqa: E402
 from andimamba.predict import load_predictor  # noqa: E402
-from andimamba.result import SegmentResult  # noqa: E402
 from andimamba.segments import SegmenterConfig, segment_batch  # noqa: E402
 from andimamba.sim.experiment import simulate_experiment  # noqa: E402
 
@@ -63,20 +62,6 @@ def frame_outputs(model: str, exps: list[dict]) -> list[dict]:
     """Per-frame outputs of ``model`` for every experiment (each (b, l[, 4]))."""
     pred = load_predictor(model)
     return [pred.frame_outputs(ex["pos"], ex["L"]) for ex in exps]
-
-
-def summarise(out: dict, i: int, T: int, cps: np.ndarray, cfg: SegmenterConfig) -> SegmentResult:
-    """A track's segments at the given CPs with the shipped per-segment rule."""
-    bounds = np.r_[0, cps, T].astype(int)
-    al, ks, st = [], [], []
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        ia, ib = (a + cfg.trim, b - cfg.trim) if b - a > 2 * cfg.trim + 2 else (a, b)
-        al.append(float(np.median(out["alpha"][i, ia:ib])))
-        ks.append(float(np.exp(np.median(out["log_K"][i, ia:ib]))))
-        st.append(int(np.argmax(out["state_prob"][i, a:b].mean(axis=0))))
-        if cfg.immobile_zero and st[-1] == 0:
-            al[-1] = ks[-1] = 0.0
-    return SegmentResult(str(i), T, np.asarray(cps, int), np.array(al), np.array(ks), np.array(st))
 
 
 def refine(cps: np.ndarray, xy: np.ndarray, w: int, reach: int = 15) -> np.ndarray:
@@ -116,8 +101,8 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str]):
     for w in (1, 2):
         preds = []
         for ex, o, sh in zip(exps, outs[first], shipped):
-            preds.append({i: summarise(o, i, int(T), refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w), cfg)
-                          for i, T in enumerate(ex["L"])})
+            moved = [refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w) for i, T in enumerate(ex["L"])]
+            preds.append(dict(enumerate(segment_batch(o, ex["L"], cfg=cfg, cps=moved))))
         yield f"{first}: refine ±{w}", preds
     for m in models[1:]:
         yield f"{m}: shipped settings of {first}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
@@ -129,7 +114,7 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str]):
         ens_a = [{**o, "alpha": a["alpha"]} for o, a in zip(ens, outs[first])]
         yield f"ensemble, α from {first} only", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
                                                 for ex, o in zip(exps, ens_a)]
-    yield f"{first}: oracle CPs", [{i: summarise(o, i, int(T), ex["truth"][i].cps, cfg) for i, T in enumerate(ex["L"])}
+    yield f"{first}: oracle CPs", [dict(enumerate(segment_batch(o, ex["L"], cfg=cfg, cps=[ex["truth"][i].cps for i in range(len(ex["L"]))])))
                                    for ex, o in zip(exps, outs[first])]
 
 

@@ -156,7 +156,8 @@ def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: Segmente
     return alphas, Ks, states
 
 
-def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=None, cfg: SegmenterConfig | None = None) -> list[SegmentResult]:
+def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=None, cfg: SegmenterConfig | None = None,
+                  cps: list | None = None) -> list[SegmentResult]:
     """Segment every track of a batch of per-frame outputs.
 
     Change points are found track by track (:func:`change_points_from_outputs`); the segments'
@@ -170,6 +171,10 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
     lengths : ndarray, shape (b,)
     ids : sequence of str, optional
     first_frames : sequence of int, optional
+    cfg : SegmenterConfig, optional
+    cps : list of ndarray, optional
+        Change points of each track to use instead of finding them from ``cp_prob`` (e.g. to score the
+        per-segment values at other change points); the segments' values then follow ``cfg`` as usual.
 
     Returns
     -------
@@ -180,9 +185,12 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
     lengths = np.asarray(lengths).astype(np.int64)
     if len(lengths) == 0:
         return []
-    peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
-    cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], cfg, np.flatnonzero(peaks[i, :T]))
-           for i, T in enumerate(lengths.tolist())]
+    if cps is None:
+        peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
+        cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], cfg, np.flatnonzero(peaks[i, :T]))
+               for i, T in enumerate(lengths.tolist())]
+    else:
+        cps = [np.asarray(c, dtype=np.int64) for c in cps]
     alphas, Ks, states = _segment_values(outputs, lengths, cps, cfg)
     K_frame = np.exp(outputs["log_K"])  # (b, l)
     state_frame = outputs["state_prob"].argmax(axis=-1)  # (b, l)
