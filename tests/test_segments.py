@@ -70,3 +70,15 @@ def test_batch_equals_track_by_track_exactly(dtype, cfg):
         assert np.array_equal(r.cps, cps) and np.array_equal(r.states, s)
         assert np.array_equal(r.alphas, a) and np.array_equal(r.Ks, k)
     assert sum(r.n_segments for r in res) > 2 * b  # change points were found
+
+
+def test_given_change_points_replace_the_found_ones():
+    """cps= fixes the change points; the segment values are computed at them with the usual rule."""
+    cp, sp, a, k = _outputs(100, [30, 62], [0.5, 1.2, 0.8], [np.log(0.1), 0.0, np.log(2)], [2, 2, 1])
+    outs = {"cp_prob": cp[None], "state_prob": sp[None], "alpha": a[None], "log_K": k[None]}
+    found = segment_batch(outs, np.array([100]))[0]
+    same = segment_batch(outs, np.array([100]), cps=[found.cps])[0]
+    assert same.cps.tolist() == found.cps.tolist() and same.alphas.tolist() == found.alphas.tolist()
+    merged = segment_batch(outs, np.array([100]), cps=[np.array([30])])[0]  # the second CP dropped
+    assert merged.cps.tolist() == [30] and merged.states.tolist() == [2, 1]  # frames 62-99 (state 1) are the majority
+    assert merged.alphas[0] == 0.5 and merged.alphas[1] == np.median(a[31:99])  # trim 1 frame next to the CPs
