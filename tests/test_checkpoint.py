@@ -8,32 +8,16 @@ import pytest
 import torch
 
 from andimamba import checkpoint as ckpt
-from andimamba.nn.features import FEATURE_NAMES, FEATURE_VERSION, compute_features
-from andimamba.nn.masking import length_mask
+from andimamba.nn.features import FEATURE_NAMES, FEATURE_VERSION
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.segments import SegmenterConfig
-
-
-def _data(b=4, l=40, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    pos = torch.cumsum(torch.randn(b, l, 2, generator=g), dim=1)  # (b, l, 2)
-    lengths = torch.tensor([l, l - 5, 25, 12][:b])
-    feats, log_s = compute_features(pos, lengths)
-    targets = {
-        "state": torch.randint(0, 4, (b, l), generator=g),
-        "cp": torch.rand(b, l, generator=g) < 0.05,
-        "K": torch.rand(b, l, generator=g) * 2,
-        "alpha": torch.rand(b, l, generator=g) * 2,
-    }
-    mask = length_mask(lengths, l)
-    return feats, log_s, lengths, targets, mask
 
 
 pytestmark = pytest.mark.usefixtures("one_thread", "no_torch_load")  # tests/conftest.py
 
 
 @pytest.mark.parametrize("arch", ["bimamba", "bilstm"])
-def test_model_round_trip_from_config_alone(tmp_path, arch):
+def test_model_round_trip_from_config_alone(tmp_path, arch, train_batch):
     torch.manual_seed(1)
     model = AnDiNet(tiny(arch, d_model=6)).eval()
     ckpt.save_model(model, tmp_path, train_config={"note": "x", "model": model.config.to_dict()}, window=150)
@@ -44,7 +28,7 @@ def test_model_round_trip_from_config_alone(tmp_path, arch):
     assert cfg["features"] == {"version": FEATURE_VERSION, "names": list(FEATURE_NAMES)} and cfg["window"] == 150
     loaded = ckpt.load_checkpoint(tmp_path)  # rebuilt from config.json alone
     assert loaded.window == 150 and loaded.segmenter == SegmenterConfig() and not loaded.segmenter_tuned
-    feats, log_s, lengths, _, _ = _data()
+    feats, log_s, lengths, _, _ = train_batch
     with torch.no_grad():
         a, b = model.forward_features(feats, log_s, lengths), loaded.model.forward_features(feats, log_s, lengths)
     for k in a:

@@ -9,14 +9,7 @@ import pytest
 from andimamba.io import TrackFileError, parse_columns, parse_units, recognise_columns
 from andimamba.io.columns import read_name
 from andimamba.io.errors import spelling
-
-
-def one_line(exc: pytest.ExceptionInfo, *parts: str) -> str:
-    msg = str(exc.value)
-    assert "\n" not in msg
-    for p in parts:
-        assert p in msg, f"{p!r} not in {msg!r}"
-    return msg
+from track_files import one_line
 
 
 # ----------------------------------------------------------------------------- units

@@ -8,26 +8,9 @@ import pytest
 import torch
 
 from andimamba import checkpoint as ckpt
-from andimamba.nn.features import compute_features
 from andimamba.nn.losses import andi_loss
-from andimamba.nn.masking import length_mask
 from andimamba.nn.model import AnDiNet, tiny
 from andimamba.train import state as tstate
-
-
-def _data(b=4, l=40, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    pos = torch.cumsum(torch.randn(b, l, 2, generator=g), dim=1)  # (b, l, 2)
-    lengths = torch.tensor([l, l - 5, 25, 12][:b])
-    feats, log_s = compute_features(pos, lengths)
-    targets = {
-        "state": torch.randint(0, 4, (b, l), generator=g),
-        "cp": torch.rand(b, l, generator=g) < 0.05,
-        "K": torch.rand(b, l, generator=g) * 2,
-        "alpha": torch.rand(b, l, generator=g) * 2,
-    }
-    mask = length_mask(lengths, l)
-    return feats, log_s, lengths, targets, mask
 
 
 def _step(model, opt, data):
@@ -41,8 +24,8 @@ def _step(model, opt, data):
 pytestmark = pytest.mark.usefixtures("one_thread", "no_torch_load")  # tests/conftest.py
 
 
-def test_train_state_round_trip_continues_identically(tmp_path):
-    data = _data()
+def test_train_state_round_trip_continues_identically(tmp_path, train_batch):
+    data = train_batch
     torch.manual_seed(0)
     model = AnDiNet(tiny("bilstm"))
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -78,9 +61,9 @@ def test_rng_state_round_trip():
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and a[2] == b[2]
 
 
-def test_kill_during_save_leaves_previous_checkpoint(tmp_path, monkeypatch):
+def test_kill_during_save_leaves_previous_checkpoint(tmp_path, monkeypatch, train_batch):
     """A save interrupted at any os.replace leaves a loadable, self-consistent checkpoint and no temp file."""
-    data = _data()
+    data = train_batch
     torch.manual_seed(0)
     model = AnDiNet(tiny("bilstm"))
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
