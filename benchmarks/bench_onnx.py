@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
+import sys
 import subprocess
 import tempfile
 import time
@@ -28,23 +28,15 @@ from andimamba.checkpoint import load_model
 from andimamba.export import export_onnx
 from andimamba.predict import resolve_model_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scan import time_call  # noqa: E402  median ms after a warm-up, shared by the timing benchmarks
+
 
 def random_walks(b: int, l: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """b tracks of l frames, (b, l, 2) float32 px, steps of 0.3 to 3 px; lengths (b,) int64."""
     rng = np.random.default_rng(seed)
     steps = rng.normal(0.0, 1.0, size=(b, l, 2)) * rng.uniform(0.3, 3.0, size=(b, 1, 1))
     return (100.0 + np.cumsum(steps, axis=1)).astype(np.float32), np.full(b, l, dtype=np.int64)
-
-
-def median_ms(fn, repeats: int) -> float:
-    """Median wall time of fn() in ms after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
 
 
 def cpu_name() -> str:
@@ -84,8 +76,8 @@ def main() -> None:
             sess = ort.InferenceSession(str(res.path), so, providers=["CPUExecutionProvider"])
             net = load_model(resolve_model_path(name))
             batch = TrackBatch(positions=pos, lengths=lengths)
-            t_ort = median_ms(lambda: sess.run(None, feed), args.repeats)
-            t_pt = median_ms(lambda: net.predict(batch), args.repeats)
+            t_ort = time_call(lambda: sess.run(None, feed), args.repeats)
+            t_pt = time_call(lambda: net.predict(batch), args.repeats)
             got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feed)))
             ref = net.predict(batch)
             diff = max(float(np.abs(got[k] - ref[k]).max()) for k in ("state_prob", "cp_prob", "alpha", "log_K"))
