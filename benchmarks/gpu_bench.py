@@ -6,7 +6,8 @@
    Bi-Mamba ``AnDiNet`` with the same weights on the accelerator (op by op, chunked scan) and on the CPU
    (the default fused numba block): per-frame outputs and parameter gradients of the loss.
 2. **Throughput** on the accelerator: inference and training (forward + backward + Adam) tracks/s of
-   Bi-Mamba and BiLSTM at the given sizes and batch, features included, and the simulator's tracks/s
+   Bi-Mamba and BiLSTM at the given sizes and batch, features included (training: the training loop's own
+   ``train_step``), and the simulator's tracks/s
    per CPU process (to size the training run's simulation workers).
 
 Writes ``OUT/gpu_bench.md`` (tables) and ``OUT/gpu_bench.json`` (the same numbers); exits 1 if a check
@@ -31,6 +32,7 @@ from andimamba.nn import model as M
 from andimamba.nn.losses import andi_loss, class_weights_from_counts
 from andimamba.nn.scan import scan_chunked, scan_reference
 from andimamba.sim.dataset import TrainingStream
+from andimamba.train import TrainConfig, batch_tensors, train_step
 
 # (b, l, d, n, per-channel decay): odd and one-frame lengths, both decay shapes
 SCAN_SHAPES = [(3, 1, 5, 4, False), (4, 37, 24, 8, False), (8, 200, 48, 16, False), (5, 133, 16, 8, True)]
@@ -74,11 +76,9 @@ def check_scan(device: torch.device) -> list[dict]:
 
 
 def _batch(n: int, seed: int):
+    """A simulated training batch (TrackBatch) and the state weights of its WCE."""
     b = next(TrainingStream(n, seed=seed))
-    tgt = {"alpha": torch.as_tensor(b.alpha), "K": torch.as_tensor(b.K), "state": torch.as_tensor(b.state),
-           "cp": torch.as_tensor(b.cp).float()}
-    cw = class_weights_from_counts(np.bincount(b.state[b.mask], minlength=4))
-    return torch.as_tensor(b.positions), torch.as_tensor(b.lengths), tgt, torch.as_tensor(b.mask), cw
+    return b, class_weights_from_counts(np.bincount(b.state[b.mask], minlength=4))
 
 
 def check_model(device: torch.device) -> dict:
@@ -87,14 +87,16 @@ def check_model(device: torch.device) -> dict:
     cpu = M.AnDiNet(M.paper("bimamba"))
     dev = M.AnDiNet(M.paper("bimamba", scan_impl="chunked")).to(device)  # the op-by-op path, chunked scan
     dev.load_state_dict(cpu.state_dict())
-    pos, lengths, tgt, mask, cw = _batch(64, seed=1)
+    batch, cw = _batch(64, seed=1)
+    mask = torch.as_tensor(batch.mask)
     errs = {}
     grads = []
     for net, dv in ((cpu, torch.device("cpu")), (dev, device)):
         net.train()
         net.zero_grad()
-        out = net(pos.to(dv), lengths.to(dv))
-        loss, _ = andi_loss(out, {k: v.to(dv) for k, v in tgt.items()}, mask.to(dv), cw.to(dv))
+        pos, lengths, tgt, m = batch_tensors(batch, dv)
+        out = net(pos, lengths)
+        loss, _ = andi_loss(out, tgt, m, cw.to(dv))
         loss.backward()
         grads.append(({k: v.detach().cpu().double() for k, v in out.items()},
                       {k: p.grad.detach().cpu().double() for k, p in net.named_parameters() if p.grad is not None}))
@@ -117,9 +119,9 @@ def throughput(device: torch.device, arch: str, d_model: int, batch: int, second
     """Inference and training tracks/s of one model on ``device`` (median of timed repeats)."""
     torch.manual_seed(0)
     net = M.AnDiNet(M.paper(arch, d_model=d_model)).to(device)
-    pos, lengths, tgt, mask, cw = _batch(batch, seed=2)
-    pos, lengths, mask, cw = pos.to(device), lengths.to(device), mask.to(device), cw.to(device)
-    tgt = {k: v.to(device) for k, v in tgt.items()}
+    tracks, cw = _batch(batch, seed=2)
+    pos, lengths, _, _ = batch_tensors(tracks, device)
+    cw, cfg = cw.to(device), TrainConfig(model=net.config)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
 
     def infer():
@@ -127,12 +129,9 @@ def throughput(device: torch.device, arch: str, d_model: int, batch: int, second
         with torch.no_grad():
             net(pos, lengths)
 
-    def train():
+    def train():  # the training loop's own step: host-to-device copy, loss, backward, Adam
         net.train()
-        loss, _ = andi_loss(net(pos, lengths), tgt, mask, cw)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        train_step(net, opt, tracks, cw, cfg, device, (0, 0))
 
     res = {"arch": arch, "d_model": d_model, "params": M.count_parameters(net), "batch": batch}
     for name, fn in (("infer", infer), ("train", train)):
