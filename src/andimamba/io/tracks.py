@@ -139,24 +139,35 @@ class Tracks:
         return cls(data=data, **meta)
 
     # ------------------------------------------------------------------ views
+    def _starts(self) -> np.ndarray:
+        """(n_tracks + 1,) int64 first row of each track in ``data``, then ``len(data)``: the rows of a
+        track are contiguous (checked at construction), so every per-track view below is a slice of
+        these runs. Computed once per ``data`` object (a new DataFrame assigned to ``data`` is seen)."""
+        cached = self.__dict__.get("_starts_cache")
+        if cached is None or cached[0] is not self.data:
+            tid = np.asarray(self.data["track_id"].array)  # (n,) no NA-filling copy for pandas' str dtype
+            starts = np.r_[0, np.flatnonzero(tid[1:] != tid[:-1]) + 1, len(tid)] if len(tid) else np.zeros(1, np.int64)
+            cached = (self.data, starts.astype(np.int64))
+            self.__dict__["_starts_cache"] = cached
+        return cached[1]
+
     @property
     def ids(self) -> list[str]:
         """Track ids in order."""
-        return list(pd.unique(self.data["track_id"]))
+        return self.data["track_id"].to_numpy()[self._starts()[:-1]].tolist()
 
     @property
     def lengths(self) -> np.ndarray:
         """(n_tracks,) int64 number of frames of each track, in :attr:`ids` order."""
-        codes, _ = pd.factorize(self.data["track_id"], sort=False)
-        return np.bincount(codes, minlength=len(self)).astype(np.int64)
+        return np.diff(self._starts())
 
     @property
     def first_frames(self) -> np.ndarray:
         """(n_tracks,) int64 absolute frame of each track's first position, in :attr:`ids` order."""
-        return self.data.groupby("track_id", sort=False)["frame"].first().to_numpy(np.int64)
+        return self.data["frame"].to_numpy(np.int64)[self._starts()[:-1]]
 
     def __len__(self) -> int:
-        return int(self.data["track_id"].nunique())
+        return len(self._starts()) - 1
 
     def __iter__(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         """Yield ``(track_id, frames (T,), xy (T, 2))`` per track, in order."""
@@ -207,8 +218,8 @@ class Tracks:
             worst = ids[int(np.argmax(lengths))]
             raise ValueError(f"track {worst} has {longest} frames, more than max_len={l}: "
                              "raise max_len or leave it None")
-        codes, _ = pd.factorize(self.data["track_id"], sort=False)  # (n,) batch row of each position
-        t = self.data.groupby(codes, sort=False).cumcount().to_numpy()  # (n,) position within the track
+        codes = np.repeat(np.arange(len(ids)), lengths)  # (n,) batch row of each position (tracks contiguous)
+        t = np.arange(len(codes)) - np.repeat(self._starts()[:-1], lengths)  # (n,) position within the track
         pos = np.zeros((len(ids), l, 2), np.float32)  # (b, l, 2)
         xy = self.data[["x", "y"]].to_numpy(np.float64)  # (n, 2)
         # each track relative to its first position (in float64), so float32 keeps µpx precision
