@@ -59,6 +59,30 @@ def _both(pixel_size, frame_interval) -> bool:
     return pixel_size is not None and frame_interval is not None
 
 
+def _segments(results: list[SegmentResult]) -> dict[str, np.ndarray]:
+    """The segments of all ``results`` as arrays, segments of track 0 first: ``track`` (s,) index of the
+    result, ``start``/``stop`` (s,) positions within the track (``[start, stop)``), ``alpha``, ``K``,
+    ``state`` (s,), and per track ``T``, ``first_frame`` (b,) and ``ids`` (b,) as a text array."""
+    T = np.array([r.T for r in results], dtype=np.int64)
+    cps = [r.cps for r in results]
+    nseg = np.array([len(c) + 1 for c in cps], dtype=np.int64)  # (b,)
+    first = np.cumsum(nseg) - nseg  # (b,) index of each track's first segment
+    inner = np.ones(int(nseg.sum()), dtype=bool)
+    inner[first] = False  # (s,) segments that start at a change point
+    start = np.zeros(len(inner), dtype=np.int64)
+    stop = np.empty(len(inner), dtype=np.int64)
+    allcps = np.concatenate(cps).astype(np.int64) if cps else np.zeros(0, np.int64)
+    start[inner] = allcps
+    stop[first + nseg - 1] = T  # the last segment ends with the track
+    stop[np.flatnonzero(inner) - 1] = allcps  # the others where the next one starts
+    return {"track": np.repeat(np.arange(len(results)), nseg), "start": start, "stop": stop,
+            "alpha": np.concatenate([r.alphas for r in results]).astype(np.float64),
+            "K": np.concatenate([r.Ks for r in results]).astype(np.float64),
+            "state": np.concatenate([r.states for r in results]).astype(np.int64),
+            "T": T, "first_frame": np.array([r.first_frame for r in results], dtype=np.int64),
+            "ids": pd.array([str(r.track_id) for r in results], dtype="str")}
+
+
 def segments_table(results: Iterable[SegmentResult], pixel_size: float | None = None,
                    frame_interval: float | None = None) -> pd.DataFrame:
     """One row per segment, units in the column names.
@@ -68,15 +92,21 @@ def segments_table(results: Iterable[SegmentResult], pixel_size: float | None = 
     ``pixel_size`` (µm/px) and ``frame_interval`` (s) are given), ``state, state_name``, ``regime``
     (``full``, or ``short`` for the per-track estimate of a 6–19-frame track).
     """
-    rows = []
-    for r in results:
-        for i, (a, b) in enumerate(r.bounds()):
-            rows.append((r.track_id, i, r.first_frame + a, r.first_frame + b - 1, b - a,
-                         r.alphas[i], r.Ks[i], int(r.states[i]), r.regime))
-    df = pd.DataFrame(rows, columns=["track_id", "segment", "start_frame", "end_frame", "n_frames",
-                                     "alpha", K_PX, "state", "regime"])
-    df = df.astype({"segment": "int64", "start_frame": "int64", "end_frame": "int64", "n_frames": "int64",
-                    "alpha": "float64", K_PX: "float64", "state": "int64"})
+    results = list(results)
+    cols = ["track_id", "segment", "start_frame", "end_frame", "n_frames", "alpha", K_PX, "state", "regime"]
+    if results:  # all segments at once
+        g = _segments(results)
+        track, f0 = g["track"], g["first_frame"][g["track"]]
+        nseg = np.bincount(track, minlength=len(results))
+        df = pd.DataFrame({"track_id": g["ids"].take(track),
+                           "segment": np.arange(len(track)) - np.repeat(np.cumsum(nseg) - nseg, nseg),
+                           "start_frame": f0 + g["start"], "end_frame": f0 + g["stop"] - 1,
+                           "n_frames": g["stop"] - g["start"], "alpha": g["alpha"], K_PX: g["K"], "state": g["state"],
+                           "regime": pd.array([r.regime for r in results], dtype="str").take(track)})
+    else:
+        df = pd.DataFrame([], columns=cols).astype(
+            {"segment": "int64", "start_frame": "int64", "end_frame": "int64", "n_frames": "int64",
+             "alpha": "float64", K_PX: "float64", "state": "int64"})
     if _both(pixel_size, frame_interval):
         df.insert(df.columns.get_loc(K_PX) + 1, K_UM, k_physical(df[K_PX], df["alpha"], pixel_size, frame_interval))
     df.insert(df.columns.get_loc("state") + 1, "state_name", df["state"].map(STATE_NAMES).fillna("unknown"))
@@ -94,23 +124,42 @@ def frames_table(results: Iterable[SegmentResult], tracks: Tracks | None = None,
     results = list(results)
     cols = ["track_id", "frame", "alpha", K_PX, "state", "cp_prob"]
     if results:  # the columns of all tracks at once (one DataFrame, not one per track)
-        pf = [r.per_frame() for r in results]
-        T = np.array([r.T for r in results], dtype=np.int64)
-        start = np.repeat(np.array([r.first_frame for r in results], dtype=np.int64) - np.r_[0, np.cumsum(T)[:-1]], T)
-        df = pd.DataFrame({"track_id": np.repeat(np.array([r.track_id for r in results], dtype=object), T).astype(str),
-                           "frame": start + np.arange(T.sum(), dtype=np.int64),  # (n,) first_frame + position in the track
-                           **{c: np.concatenate([p[k] for p in pf]) for c, k in
-                              (("alpha", "alpha"), (K_PX, "K"), ("state", "state"), ("cp_prob", "cp_prob"))}})
+        g = _segments(results)
+        T, size = g["T"], g["stop"] - g["start"]
+        offset = np.cumsum(T) - T  # (b,) first row of each track
+        columns = {}
+        for col, name, seg_values, dtype in (("alpha", "alpha_frame", g["alpha"], np.float64),
+                                             (K_PX, "K_frame", g["K"], np.float64),
+                                             ("state", "state_frame", g["state"], np.int64),
+                                             ("cp_prob", "cp_prob", np.full(len(size), np.nan), np.float64)):
+            per_frame = [getattr(r, name) for r in results]  # the model's per-frame values, where present
+            if all(v is not None for v in per_frame):
+                columns[col] = np.concatenate(per_frame).astype(dtype)
+                continue
+            columns[col] = np.repeat(seg_values, size).astype(dtype)  # (n,) else the segment's value on its frames
+            for i, v in enumerate(per_frame):
+                if v is not None:
+                    columns[col][offset[i]:offset[i] + T[i]] = v
+        # immobile segments reported with alpha = K = 0 (the AnDi-2 label) carry those values on their frames
+        immobile = np.repeat((g["state"] == 0) & (g["alpha"] == 0) & (g["K"] == 0), size)  # (n,)
+        if immobile.any():
+            columns["alpha"][immobile], columns[K_PX][immobile], columns["state"][immobile] = 0.0, 0.0, 0
+        df = pd.DataFrame({"track_id": g["ids"].take(np.repeat(np.arange(len(results)), T)),  # (n,) no re-parsing
+                           "frame": np.repeat(g["first_frame"] - offset, T) + np.arange(T.sum(), dtype=np.int64),
+                           **columns})
     else:
         df = pd.DataFrame({c: [] for c in cols})
     if tracks is not None:
         pixel_size = tracks.pixel_size if pixel_size is None else pixel_size
         frame_interval = tracks.frame_interval if frame_interval is None else frame_interval
-        pos = tracks.data.rename(columns={"x": "x_px", "y": "y_px"}).astype({"track_id": str})
-        if len(pos) == len(df) and np.array_equal(pos["track_id"].to_numpy(), df["track_id"].to_numpy()) \
-                and np.array_equal(pos["frame"].to_numpy(), df["frame"].to_numpy()):
-            df = df.assign(x_px=pos["x_px"].to_numpy(), y_px=pos["y_px"].to_numpy())  # results in the tracks' order
+        same_order = len(tracks) == len(results) and \
+            [str(i) for i in tracks.ids] == [str(r.track_id) for r in results] and \
+            np.array_equal(tracks.lengths, [r.T for r in results]) and \
+            np.array_equal(tracks.first_frames, [r.first_frame for r in results])
+        if same_order:  # results in the tracks' order (tracks hold consecutive frames): the rows align
+            df = df.assign(x_px=tracks.data["x"].to_numpy(np.float64), y_px=tracks.data["y"].to_numpy(np.float64))
         else:
+            pos = tracks.data.rename(columns={"x": "x_px", "y": "y_px"}).astype({"track_id": str})
             df = df.astype({"track_id": str}).merge(pos, on=["track_id", "frame"], how="left", validate="one_to_one")
         if df["x_px"].isna().any():
             bad = df.loc[df["x_px"].isna()].iloc[0]
