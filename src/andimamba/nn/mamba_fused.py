@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import subprocess
-import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -32,6 +29,8 @@ from types import ModuleType
 import numpy as np
 import torch
 from torch import Tensor
+
+from ..numba_cache import cached, compile_in_child
 
 __all__ = ["fused_available", "fused_inner", "preload"]
 
@@ -75,7 +74,7 @@ def _kernel(name: str, args: tuple):
 
                 fn = getattr(_kernels(), name)
                 sig = tuple(numba.typeof(a) for a in args)
-                if not _cached(fn, sig):
+                if not cached(fn, sig):
                     _compile_in_child(name, specs)
                 fn.compile(sig)  # loads from the cache
                 _LOADED[(name, specs)] = fn
@@ -101,19 +100,9 @@ def preload(dtype: torch.dtype = torch.float32) -> None:
     _kernel("_fwd", (a3, np.zeros(1, np.int64), np.zeros(1, np.uint8), a3, a3, a2, a3, a3, a2, a3, a2, np.zeros((1, 1, 1, 1), dt)))
 
 
-def _cached(dispatcher, sig) -> bool:
-    """Whether numba's on-disk cache holds ``dispatcher`` compiled for ``sig`` (read from its index)."""
-    try:  # numba internals, read only; if they change, compile here as numba would
-        cache = dispatcher._cache
-        return cache._index_key(sig, dispatcher.targetctx.codegen()) in cache._cache_file._load_index()
-    except Exception:  # noqa: BLE001
-        return True
-
-
 def _compile_in_child(name: str, specs: tuple) -> None:
     code = "import json, sys; from andimamba.nn.mamba_fused import _compile_here as c; c(*json.loads(sys.argv[1]))"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    subprocess.run([sys.executable, "-c", code, json.dumps([name, specs])], env=env, capture_output=True, check=False)
+    compile_in_child(code, json.dumps([name, specs]))
 
 
 def _compile_here(name: str, specs: list) -> None:
