@@ -67,6 +67,20 @@ def test_predict_single_file_with_units_plots_and_tta(andi_dir, tiny_model, tmp_
     assert len(list((out / "plots").glob("track_*.png"))) == 2
 
 
+def test_predict_preloads_the_compiled_kernels(andi_dir, tiny_model, tmp_path, monkeypatch):
+    """The command starts loading (on a fresh install: compiling) the network's and the table writer's kernels
+    before it reads the input, as the library's pipeline does (the first predict after install waits less)."""
+    from andimamba.io import _csv_kernels
+    from andimamba.predict import Predictor
+
+    calls = []
+    monkeypatch.setattr(Predictor, "preload", lambda self: calls.append("network"))
+    monkeypatch.setattr(_csv_kernels, "preload", lambda: calls.append("writer"))
+    src = andi_dir / "track_2/exp_0/trajs_fov_0.csv"
+    assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", str(tiny_model), "--no-progress"]) == 0
+    assert calls.count("network") == 1 and set(calls) == {"network", "writer"}  # the writer checks it again itself
+
+
 def test_classical_model_runs(andi_dir, tmp_path):
     assert main(["predict", str(andi_dir / "track_2/exp_1/trajs_fov_1.csv"), "--out", str(tmp_path / "c"), "--model", "classical", "--no-progress"]) == 0
 

@@ -104,8 +104,7 @@ def _read(args):
 def run(args: argparse.Namespace) -> int:
     from ..io.atomic import atomic_write_text
     from ..io.outdir import staged_output
-    from ..pipeline import RUN_OUTPUTS, run_predictor
-    from ..predict import load_predictor
+    from ..pipeline import RUN_OUTPUTS, as_predictor, run_predictor
     from ..threads import set_threads
 
     t0 = time.perf_counter()
@@ -113,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     with staged_output(args.out, overwrite=args.overwrite, owned=RUN_OUTPUTS + (RUN_FILE,)) as stage:  # --out checked before any work
         set_threads(args.threads or None)
         window = "model" if args.window is None else args.window or None
-        pred = load_predictor(args.model, window=window, batch_size=args.batch_size, loc_noise=args.loc_noise)
+        pred = as_predictor(args.model, window=window, batch_size=args.batch_size, loc_noise=args.loc_noise)  # + kernels preloading
         groups, andi = _read(args)  # errors here leave nothing behind
         run = run_predictor(groups, pred, tta=args.tta, specialise=args.specialise, specialise_steps=args.specialise_steps,
                             andi=andi, pixel_size=args.pixel_size, frame_interval=args.frame_interval,
