@@ -34,3 +34,39 @@ def compile_in_child(code: str, *args: str) -> None:
     caches a kernel; its failure only means the caller compiles)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, check=False)
+
+
+class CachedKernel:
+    """A numba kernel that is loaded from numba's cache, compiled first in a child process on a cache miss.
+
+    Parameters
+    ----------
+    dispatcher : numba dispatcher
+        The ``@njit(cache=True)`` function.
+    example_args : callable
+        Returns arguments of exactly the types the callers pass (dtype, dimensions, layout, writability).
+    module : str
+        Importable module holding this object as ``KERNEL`` (the child imports it and runs the kernel once).
+
+    :meth:`load` is thread-safe and idempotent: a pipeline starts it in a background thread while it reads its
+    input, and the caller calls it again before running the kernel, waiting for a load in progress instead of
+    compiling a second time.
+    """
+
+    def __init__(self, dispatcher, example_args, module: str):
+        import threading
+
+        self.dispatcher, self.example_args, self.module = dispatcher, example_args, module
+        self._lock, self._loaded = threading.Lock(), False
+
+    def load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            import numba
+
+            sig = tuple(numba.typeof(a) for a in self.example_args())
+            if not cached(self.dispatcher, sig):
+                compile_in_child(f"from {self.module} import KERNEL as k; k.dispatcher(*k.example_args())")
+            self.dispatcher.compile(sig)
+            self._loaded = True

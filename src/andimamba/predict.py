@@ -45,6 +45,12 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
                             "or a folder with config.json and model.safetensors (an `andimamba train` run)")
 
 
+def _preload_features() -> None:
+    from .nn.features_numba import preload  # imports numba in the background thread too
+
+    preload()
+
+
 class Predictor:
     """A model (or the classical method) plus the per-frame → segments step.
 
@@ -83,18 +89,19 @@ class Predictor:
         return self.model is None
 
     def preload(self) -> None:
-        """Start loading the network's compiled CPU kernels in a background thread (on a fresh install: compiling
-        them, ~10 s), so that it overlaps reading the input; the first forward pass waits for it if needed."""
+        """Start loading the network's compiled CPU kernels (features; the fused Mamba block) in background threads
+        (on a fresh install: compiling them in child processes, ~2 s and ~10 s), so that it overlaps reading the
+        input; the first forward pass waits for them if needed."""
         import threading
 
         cfg = getattr(self.model, "config", None)
-        if cfg is None or cfg.arch != "bimamba" or cfg.scan_impl != "auto":
+        if cfg is None or next(self.model.parameters()).device.type != "cpu":
             return
-        if next(self.model.parameters()).device.type != "cpu":
-            return
-        from .nn.mamba_fused import preload
+        threading.Thread(target=_preload_features, name="andimamba-preload-features", daemon=True).start()
+        if cfg.arch == "bimamba" and cfg.scan_impl == "auto":
+            from .nn.mamba_fused import preload
 
-        threading.Thread(target=preload, name="andimamba-preload", daemon=True).start()
+            threading.Thread(target=preload, name="andimamba-preload", daemon=True).start()
 
     def _raw(self, positions: np.ndarray, lengths: np.ndarray) -> dict:
         out = self.model.predict(TrackBatch(positions=positions.astype(np.float32), lengths=lengths), chunk_size=self.batch_size)

@@ -61,17 +61,3 @@ def test_integers(x):
     write_csv(f, df, "%.10g")
     assert f.getvalue() == df.to_csv(index=False)
 
-
-def test_preload_compiles_in_a_child_and_loads_from_the_cache(tmp_path):
-    """On a fresh install the writer's kernel is compiled by a child process (so that it can overlap other
-    work) and this process loads it from numba's cache instead of compiling it itself."""
-    import os
-    import subprocess
-    import sys
-
-    code = ("from andimamba.io import _csv_kernels as k; k.preload(); s = k.format_rows.stats; "
-            "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))")
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["1", "0"]  # one load from the cache, no compilation here
-    assert any(tmp_path.rglob("*format_rows*.nbi"))

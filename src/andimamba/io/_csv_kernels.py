@@ -14,10 +14,11 @@ magnitudes outside [1e-280, 1e280] are handled as Python writes them or sent to 
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 from numba import njit
+
+from ..numba_cache import CachedKernel
 
 MAX_P = 12  # largest precision the float64 scaling decides with a safe margin
 MARGIN = 1e-15  # uncertainty band, relative to 10^P (4x the scaling's error bound)
@@ -201,24 +202,5 @@ def _example_args() -> tuple:
     return (i1, i1, np.zeros((1, 1)), i2, i2, i2, np.zeros(1, np.uint8), 10, np.zeros(32, np.uint8), i1, np.zeros(1))
 
 
-_LOCK = threading.Lock()
-_loaded = False
-
-
-def preload() -> None:
-    """Have :func:`format_rows` loaded from numba's cache, compiled first in a child process (~2 s, once per
-    install) when the cache lacks it. Thread-safe: the pipeline starts it in a background thread while it
-    reads its input; the writer calls it again and waits for a load in progress instead of compiling twice."""
-    global _loaded
-    with _LOCK:
-        if _loaded:
-            return
-        import numba
-
-        from ..numba_cache import cached, compile_in_child
-
-        sig = tuple(numba.typeof(a) for a in _example_args())
-        if not cached(format_rows, sig):
-            compile_in_child("from andimamba.io._csv_kernels import format_rows as f, _example_args as a; f(*a())")
-        format_rows.compile(sig)
-        _loaded = True
+KERNEL = CachedKernel(format_rows, _example_args, __name__)
+preload = KERNEL.load  # ~2 s in a child process once per install, then a load from numba's cache

@@ -136,6 +136,29 @@ def compute_features(
     # the check reads tensor values, which torch.export cannot trace: exported graphs clip lengths themselves
     if b and not torch.compiler.is_exporting() and (int(lengths.min()) < 0 or int(lengths.max()) > l):
         raise ValueError(f"track lengths must lie in [0, {l}] (the padded length)")
+    if _numba_ok(pos):  # CPU, eager: the same arithmetic in one compiled kernel (andimamba.nn.features_numba)
+        from andimamba.nn.features_numba import compute_features_numba
+
+        feats, log_s = compute_features_numba(pos.numpy(), lengths.numpy())
+        return torch.from_numpy(feats), torch.from_numpy(log_s)
+    return _features_torch(pos, lengths)
+
+
+def _numba_ok(pos: torch.Tensor) -> bool:
+    """Whether :func:`compute_features` may use the numba kernel: a CPU tensor, not traced, compiled or exported
+    (those need the PyTorch operations), and numba importable."""
+    if pos.device.type != "cpu" or torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting():
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _features_torch(pos: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`compute_features` as PyTorch operations (GPU, tracing, export); pos (b, l, 2) float64, lengths (b,)."""
+    b, l, _ = pos.shape
     mask = length_mask(lengths, l)  # (b, l)
     step_ok = mask.clone()
     step_ok[:, :1] = False  # (b, l): displacement t-1 -> t exists
