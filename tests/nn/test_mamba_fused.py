@@ -187,3 +187,18 @@ def test_preload_loads_the_kernel_the_forward_uses(monkeypatch, dtype):
     with torch.no_grad():
         blk(torch.randn(3, 17, 8, dtype=dtype), torch.tensor([17, 9, 4]))
     assert [k[0] for k in mamba_fused._LOADED] == ["_fwd"]  # other arrays would have added a second _fwd key
+
+
+@pytest.mark.parametrize("nr", [1, 2])
+def test_work_items_are_dealt_so_that_contiguous_slices_hold_similar_work(nr):
+    """The parallel loop gives each thread a contiguous slice of items; a batch sorted by length must not leave
+    one thread the long tracks."""
+    from andimamba.nn.mamba_numba import _balanced_order
+
+    lengths = np.sort(np.random.default_rng(0).integers(20, 201, 127)).astype(np.int64)  # as the predictor batches
+    order = _balanced_order(lengths, nr)
+    assert sorted(order.tolist()) == list(range(len(lengths) * nr))  # every item once
+    work = np.repeat(lengths, nr)[order]
+    for threads in (2, 3, 4, 16):
+        parts = [w.sum() for w in np.array_split(work, threads)]
+        assert max(parts) - min(parts) <= 0.15 * np.mean(parts)  # the sorted order itself: up to 80 %

@@ -102,6 +102,23 @@ def _pre_scan(x, b, rev, Win, cw, cb, Wx, Wdt, bdt, XT, XI, Z, XC, U, DBL, PRE, 
 # At (ndir, N, E) = Aᵀ (a per-channel decay broadcast over N); Dp (ndir, E). lengths (b,) int64; rev (ndir,) uint8.
 
 
+@njit(**_JIT)
+def _balanced_order(lengths, nr):
+    """(b·ndir,) the work items in an order whose contiguous slices hold similar work: a parallel loop splits
+    its range into one contiguous slice per thread, and an item costs its track's length, so a batch sorted by
+    length (as the predictor makes them) left one thread the long tracks. Items by length, longest first,
+    interleaved with the shortest: long, short, second longest, second shortest, ..."""
+    n = lengths.shape[0] * nr
+    key = np.empty(n, np.int64)
+    for i in range(n):
+        key[i] = -lengths[i // nr]
+    srt = np.argsort(key, kind="mergesort")  # stable: ties keep their order
+    order = np.empty(n, np.int64)
+    for m in range(n):
+        order[m] = srt[m // 2] if m % 2 == 0 else srt[n - 1 - m // 2]
+    return order
+
+
 @njit(parallel=True, **_JIT)
 def _fwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y):
     """y (ndir, b, l, E) = the gated scan output of every direction, in frame order, 0 on padding frames."""
@@ -110,7 +127,9 @@ def _fwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y):
     nn = (nm - nrank) // 2
     dtype = x.dtype
     zero = dtype.type(0)
-    for i in prange(nb * nr):
+    order = _balanced_order(lengths, nr)
+    for ii in prange(nb * nr):
+        i = order[ii]
         b, r = i // nr, i % nr
         L, rv = lengths[b], rev[r]
         XT = np.empty((nd, L), dtype)
@@ -218,7 +237,9 @@ def _bwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, gy, gx, gWin, gcw, 
     nr, ne, nk, nrank, nm = cw.shape[0], cw.shape[1], cw.shape[2], Wdt.shape[2], Wx.shape[1]
     dtype = x.dtype
     zero, one, threshold = dtype.type(0), dtype.type(1), dtype.type(20)
-    for i in prange(nb * nr):
+    order = _balanced_order(lengths, nr)
+    for ii in prange(nb * nr):
+        i = order[ii]
         b, r = i // nr, i % nr
         L, rv = lengths[b], rev[r]
         Wr, cwr = Win[r], cw[r]
