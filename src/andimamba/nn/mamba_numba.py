@@ -109,10 +109,19 @@ def _balanced_order(lengths, nr):
     length (as the predictor makes them) left one thread the long tracks. Items by length, longest first,
     interleaved with the shortest: long, short, second longest, second shortest, ..."""
     n = lengths.shape[0] * nr
-    key = np.empty(n, np.int64)
+    top = 0
+    for b in range(lengths.shape[0]):
+        top = max(top, lengths[b])
+    start = np.zeros(top + 2, np.int64)  # counting sort by length, longest first (cheap to compile, unlike argsort)
     for i in range(n):
-        key[i] = -lengths[i // nr]
-    srt = np.argsort(key, kind="mergesort")  # stable: ties keep their order
+        start[top - lengths[i // nr] + 1] += 1
+    for v in range(1, top + 2):
+        start[v] += start[v - 1]
+    srt = np.empty(n, np.int64)
+    for i in range(n):  # stable: ties keep their order
+        v = top - lengths[i // nr]
+        srt[start[v]] = i
+        start[v] += 1
     order = np.empty(n, np.int64)
     for m in range(n):
         order[m] = srt[m // 2] if m % 2 == 0 else srt[n - 1 - m // 2]
