@@ -3,8 +3,9 @@
 On a laptop that is busy with other work, asking for every core makes the thread pools spin against
 the other processes (measured: a 1,256-track predict went from 4 s at one thread to 70 s at two
 threads while one other process kept a core busy). :func:`free_cores` therefore counts the cores
-that are actually idle (from two samples of ``/proc/stat``, Linux; elsewhere the CPU count minus the
-1-minute load average), and :func:`set_threads` uses that count when no number is given.
+that other processes leave idle (two samples of ``/proc/stat`` less this process's own CPU time, Linux;
+elsewhere the CPU count minus the 1-minute load average), and :func:`set_threads` uses that count when
+no number is given, sampling while torch is imported instead of waiting.
 """
 
 from __future__ import annotations
@@ -36,37 +37,50 @@ def _cpu_times() -> dict[str, tuple[int, int]]:
     return out
 
 
-def free_cores(sample_s: float = 0.1) -> int:
-    """Number of this process's CPUs that are mostly idle right now (at least 1).
+def _sample() -> tuple[float, dict[str, tuple[int, int]], float]:
+    """(wall time, per-CPU (busy, total) jiffies, this process's CPU seconds) now."""
+    return time.monotonic(), _cpu_times(), time.process_time()
+
+
+def free_cores(sample_s: float = 0.1, start: tuple | None = None) -> int:
+    """Number of this process's CPUs not kept busy by other processes right now (at least 1).
 
     Parameters
     ----------
     sample_s : float
-        Length of the sampling interval (Linux).
+        Shortest sampling interval (Linux): the busy time of the allowed CPUs between two samples of
+        ``/proc/stat``, less this process's own CPU time over the interval, is what other processes used.
+    start : tuple, optional
+        A first sample taken earlier (``_sample()``), so that work done since (importing torch, reading
+        a model) overlaps the interval instead of a sleep; this process's own work is not counted.
 
     Returns
     -------
     int
-        CPUs of the affinity mask that were idle more than half of the interval; without
+        The allowed CPUs minus the (rounded) number of them other processes kept busy; without
         ``/proc/stat``, the CPU count minus the rounded 1-minute load average.
     """
     n = available_cores()
     try:
         allowed = {f"cpu{i}" for i in os.sched_getaffinity(0)}
-        a = _cpu_times()
-        time.sleep(sample_s)
-        b = _cpu_times()
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        a = start or _sample()
+        wait = sample_s - (time.monotonic() - a[0])
+        if wait > 0:
+            time.sleep(wait)
+        b = _sample()
+        hz = os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not Linux
         try:
             return max(1, min(n, n - round(os.getloadavg()[0])))
         except (AttributeError, OSError):
             return n
-    free = 0
-    for cpu in allowed & a.keys() & b.keys():
-        busy, total = b[cpu][0] - a[cpu][0], b[cpu][1] - a[cpu][1]
-        if total > 0 and busy / total < 0.5:
-            free += 1
-    return max(1, min(n, free))
+    cpus = allowed & a[1].keys() & b[1].keys()
+    busy = sum(b[1][c][0] - a[1][c][0] for c in cpus)  # jiffies, all processes
+    span = sum(b[1][c][1] - a[1][c][1] for c in cpus) / max(len(cpus), 1)  # jiffies of one CPU
+    if span <= 0:
+        return max(1, n)
+    others = max(0.0, busy - (b[2] - a[2]) * hz) / span  # CPUs' worth of other processes' work
+    return max(1, min(n, n - int(others + 0.5)))
 
 
 def set_threads(n: int | None = None) -> int:
@@ -75,11 +89,18 @@ def set_threads(n: int | None = None) -> int:
     Parameters
     ----------
     n : int, optional
-        Thread count; None or 0 picks the number of idle cores.
+        Thread count; None or 0 picks the number of cores other processes leave idle, sampled while
+        torch is imported (no waiting when it was not imported yet).
     """
+    start = None
+    if not n:
+        try:
+            start = _sample()
+        except OSError:  # pragma: no cover - not Linux
+            pass
     import torch
 
-    n = int(n) if n else free_cores()
+    n = int(n) if n else free_cores(start=start)
     torch.set_num_threads(n)  # the numba kernels follow torch's count at each call (numba_threads)
     return n
 
