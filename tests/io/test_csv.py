@@ -44,6 +44,7 @@ def test_empty_and_object_text_columns():
     lambda d: d.assign(track_id=["a,b"] + list(d.track_id[1:])),   # a cell CSV quotes
     lambda d: d.assign(track_id=['say "x"'] + list(d.track_id[1:])),
     lambda d: d.assign(track_id=[None] + list(d.track_id[1:])),     # a missing id
+    lambda d: d.assign(track_id=pd.array([None] + list(d.track_id[1:]), dtype="string")),  # pd.NA
     lambda d: d.assign(flag=True),                                    # bool
     lambda d: d.assign(state=d.state.astype("Int64")),                # nullable int
     lambda d: d.assign(cat=pd.Categorical(["u"] * len(d))),

@@ -33,7 +33,10 @@ def _text_cells(s: pd.Series) -> tuple[bytes, np.ndarray, np.ndarray] | None:
     """A text column as (UTF-8 bytes of its distinct runs, (n,) start and (n,) end of each row's cell in
     them), or None when a cell is not a str or holds a character CSV quotes."""
     v = np.asarray(s.array, dtype=object)  # (n,) the column's str objects, no copy for pandas' str dtype
-    starts = np.r_[0, np.flatnonzero(v[1:] != v[:-1]) + 1] if len(v) else np.zeros(0, np.int64)  # runs
+    try:
+        starts = np.r_[0, np.flatnonzero(v[1:] != v[:-1]) + 1] if len(v) else np.zeros(0, np.int64)  # runs
+    except TypeError:  # pd.NA cells (pandas' "string" dtype) cannot be compared: pandas' rules
+        return None
     first = v[starts].tolist()
     if not all(type(x) is str for x in first):
         return None  # missing values or other objects: pandas' rules
