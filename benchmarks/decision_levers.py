@@ -13,6 +13,9 @@ Levers:
 - ``threshold T``: the CP-probability threshold set to T (other settings shipped).
 - ``refine ±w``: each CP moved within ±w frames to the split that best separates the mean log squared step on
   either side (a mean-shift fit over the segment's neighbours, at most 15 frames each side).
+- ``α [and K] of 6–M-frame segments from the likelihood``: the shipped segments, with the α (and K) of every
+  mobile segment of 6 to M frames re-estimated from that segment's positions alone by the exact noisy-fBm
+  likelihood of the short-track regime (:func:`andimamba.short_tracks.estimate_short`).
 - ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
@@ -82,6 +85,33 @@ def refine(cps: np.ndarray, xy: np.ndarray, w: int, reach: int = 15) -> np.ndarr
     return np.unique(np.array(out, int))
 
 
+def likelihood_alpha(results: dict, pos: np.ndarray, max_len: int, with_K: bool) -> dict:
+    """``results`` with the α (and K) of every mobile segment of 6..``max_len`` frames replaced by the exact
+    noisy-fBm likelihood estimate from the segment's own positions (``andimamba.short_tracks.estimate_short``)."""
+    from copy import deepcopy
+
+    from andimamba.short_tracks import SHORT_MIN_LENGTH, estimate_short
+
+    out = deepcopy(results)
+    where = []  # (track, segment, start, stop)
+    for i, r in out.items():
+        for j, (a, b) in enumerate(r.bounds()):
+            if SHORT_MIN_LENGTH <= b - a <= max_len and not (r.states[j] == 0 and r.alphas[j] == 0):
+                where.append((i, j, a, b))
+    if not where:
+        return out
+    seg = np.zeros((len(where), max_len, 2))
+    n = np.array([b - a for _, _, a, b in where])
+    for k, (i, _, a, b) in enumerate(where):
+        seg[k, : b - a] = pos[i, a:b] - pos[i, a]
+    alpha, K = estimate_short(seg, n)
+    for k, (i, j, _, _) in enumerate(where):
+        out[i].alphas[j] = alpha[k]
+        if with_K:
+            out[i].Ks[j] = K[k]
+    return out
+
+
 def score(exps: list[dict], preds: list[dict]) -> dict:
     """Track-weighted mean over experiments of the five metrics, and the per-experiment rows."""
     rows = [single_trajectory_scores(ex["truth"], p) for ex, p in zip(exps, preds)]
@@ -104,6 +134,9 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str]):
             moved = [refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w) for i, T in enumerate(ex["L"])]
             preds.append(dict(enumerate(segment_batch(o, ex["L"], cfg=cfg, cps=moved))))
         yield f"{first}: refine ±{w}", preds
+    for max_len, with_K in ((19, False), (40, False), (40, True)):
+        yield (f"{first}: α{' and K' if with_K else ''} of 6–{max_len}-frame segments from the likelihood",
+               [likelihood_alpha(sh, ex["pos"].astype(np.float64), max_len, with_K) for ex, sh in zip(exps, shipped)])
     for m in models[1:]:
         yield f"{m}: shipped settings of {first}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
                                                     for ex, o in zip(exps, outs[m])]
