@@ -16,6 +16,8 @@ Levers:
 - ``α [and K] of 6–M-frame segments from the likelihood``: the shipped segments, with the α (and K) of every
   mobile segment of 6 to M frames re-estimated from that segment's positions alone by the exact noisy-fBm
   likelihood of the short-track regime (:func:`andimamba.short_tracks.estimate_short`).
+- ``free/directed by α ≥ 1.9``: the shipped segments, every free or directed one relabelled by the AnDi-2 label
+  rule (directed iff its α ≥ 1.9) instead of the network's state posterior.
 - ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
@@ -112,6 +114,19 @@ def likelihood_alpha(results: dict, pos: np.ndarray, max_len: int, with_K: bool)
     return out
 
 
+def directed_by_alpha(results: dict) -> dict:
+    """``results`` with every free or directed segment relabelled by the AnDi-2 label rule: directed iff α ≥ 1.9."""
+    from copy import deepcopy
+
+    from andimamba.andi2 import ALPHA_DIRECTED, DIRECTED, FREE
+
+    out = deepcopy(results)
+    for r in out.values():
+        mobile = (r.states == FREE) | (r.states == DIRECTED)
+        r.states[mobile] = np.where(r.alphas[mobile] >= ALPHA_DIRECTED, DIRECTED, FREE)
+    return out
+
+
 def score(exps: list[dict], preds: list[dict]) -> dict:
     """Track-weighted mean over experiments of the five metrics, and the per-experiment rows."""
     rows = [single_trajectory_scores(ex["truth"], p) for ex, p in zip(exps, preds)]
@@ -134,6 +149,7 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str]):
             moved = [refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w) for i, T in enumerate(ex["L"])]
             preds.append(dict(enumerate(segment_batch(o, ex["L"], cfg=cfg, cps=moved))))
         yield f"{first}: refine ±{w}", preds
+    yield f"{first}: free/directed by α ≥ 1.9", [directed_by_alpha(sh) for sh in shipped]
     for max_len, with_K in ((19, False), (40, False), (40, True)):
         yield (f"{first}: α{' and K' if with_K else ''} of 6–{max_len}-frame segments from the likelihood",
                [likelihood_alpha(sh, ex["pos"].astype(np.float64), max_len, with_K) for ex, sh in zip(exps, shipped)])
