@@ -39,3 +39,10 @@ def test_compute_features_uses_it_on_cpu_only_when_eager(monkeypatch):
     monkeypatch.setattr(torch.compiler, "is_exporting", lambda: True)
     features.compute_features(pos, lengths)
     assert calls == [1]  # an export takes the PyTorch operations
+
+
+def test_positions_that_need_a_gradient_take_the_pytorch_path():
+    p = torch.randn(3, 30, 2, dtype=torch.float64).cumsum(1).requires_grad_()
+    feats, _ = features.compute_features(p, torch.tensor([30, 25, 12]))
+    feats[..., :2].sum().backward()  # the displacement channels depend on the positions
+    assert p.grad is not None and p.grad.abs().sum() > 0

@@ -145,9 +145,10 @@ def compute_features(
 
 
 def _numba_ok(pos: torch.Tensor) -> bool:
-    """Whether :func:`compute_features` may use the numba kernel: a CPU tensor, not traced, compiled or exported
-    (those need the PyTorch operations), and numba importable."""
-    if pos.device.type != "cpu" or torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting():
+    """Whether :func:`compute_features` may use the numba kernel: a CPU tensor that needs no gradient, not traced,
+    compiled or exported (those need the PyTorch operations), and numba importable."""
+    if pos.device.type != "cpu" or pos.requires_grad or torch.jit.is_tracing() or torch.compiler.is_compiling() \
+            or torch.compiler.is_exporting():
         return False
     try:
         import numba  # noqa: F401
