@@ -49,7 +49,8 @@ def _state_distributions(model: str, rng: np.random.Generator, alpha_max: float,
 
 
 def broad_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
-    """A wide prior over experiments, a superset of the challenge's and the benchmark's settings."""
+    """A wide prior over experiments, covering the challenge's settings; K means ≤ 10^0.7 with a variance ≤ 0.1 × the
+    mean, so not the benchmark's widest K spread (its single-state experiment: K variance 100; docs/results.md)."""
     kw = _state_distributions(model, rng, alpha_max=1.95, var_a=([1e-4, 0.01, 0.05], None), rel_k=([1e-3, 0.01, 0.1], None),
                               n_states=[2, 2, 3])
     kw.update(model=model, N=N, T=T, L=CHALLENGE_L)
