@@ -1,5 +1,6 @@
 """Where a submission's errors are: per-experiment state confusion, change-point errors by distance to
-the track ends and by the size of the parameter jump, α errors by true state and segment length.
+the track ends and by the size of the parameter jump, α errors by true state and segment length, K errors by
+true K.
 
 Reads an AnDi-2 submission folder (``track_2/exp_E/fov_J.txt``, e.g. ``andimamba predict`` output) and
 the reference folder it answers (``track_2/exp_E/traj_labs_fov_J.txt``), pairs tracks exactly as the
@@ -39,6 +40,7 @@ END_BINS = (0, 5, 10, 20, 40, 1000)  # frames from the nearest track end
 DALPHA_BINS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.1)
 DLOGK_BINS = (0.0, 0.25, 0.5, 1.0, 2.0, 10.0)
 SEGLEN_BINS = (0, 10, 20, 40, 80, 1000)
+KTRUE_BINS = [0, 0.01, 0.1, 1, 10, np.inf]  # true K, px²/frame^α
 NAMES = [andi2.STATE_NAMES[s] for s in range(4)]
 
 
@@ -77,6 +79,7 @@ class Tally:
         self.cp_imm = np.zeros(2)
         self.a_state = np.zeros((4, 2))  # Σ|err|, frames
         self.a_len = np.zeros((len(SEGLEN_BINS) - 1, 2))
+        self.k_true = np.zeros((len(KTRUE_BINS) - 1, 4))  # Σ squared log1p error, frames, Σ log10(pred/true), frames
         self.tracks = 0
 
     def __iadd__(self, o: Tally) -> Tally:
@@ -97,6 +100,12 @@ class Tally:
         bounds = np.concatenate([[0], t.cps, [T]]).astype(int)
         seglen = np.repeat(np.diff(bounds), np.diff(bounds))  # (T,) length of the true segment of each frame
         np.add.at(self.a_len, np.digitize(seglen, SEGLEN_BINS[1:-1]), np.c_[err, np.ones(T)])
+        tk = labels_from_segments(t.cps, t.Ks, T)
+        pk = labels_from_segments(p.cps, p.Ks, T)
+        both = (tk > 0) & (pk > 0)
+        ratio = np.where(both, np.log10(np.where(both, pk, 1) / np.where(both, tk, 1)), 0.0)
+        np.add.at(self.k_true, np.digitize(tk, KTRUE_BINS[1:-1]),
+                  np.c_[(np.log1p(pk) - np.log1p(tk)) ** 2, np.ones(T), ratio, both])
 
         tc, pc = np.asarray(t.cps, int), np.asarray(p.cps, int)
         dt = match_cps(tc, pc)
@@ -149,6 +158,11 @@ def report(name: str, t: Tally) -> str:
             "|---|" + "---:|" * (4 + len(SEGLEN_BINS) - 1),
             "| α MAE | " + " | ".join(f"{s / n:.3f}" if n else "–" for s, n in t.a_state) + " | "
             + " | ".join(f"{s / n:.3f}" if n else "–" for s, n in t.a_len) + " |"]
+    out += ["\nK error per frame by true K (px²/frame^α; bias: mean log₁₀(predicted / true) where both > 0):\n",
+            "| true K | " + " | ".join(_bins(KTRUE_BINS)) + " |", "|---|" + "---:|" * (len(KTRUE_BINS) - 1),
+            "| frames | " + " | ".join(f"{int(n)}" for _, n, _, _ in t.k_true) + " |",
+            "| K MSLE | " + " | ".join(f"{e / n:.4f}" if n else "–" for e, n, _, _ in t.k_true) + " |",
+            "| bias | " + " | ".join(f"{b / m:+.2f}" if m else "–" for _, _, b, m in t.k_true) + " |"]
     return "\n".join(out)
 
 
