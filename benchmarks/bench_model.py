@@ -30,7 +30,7 @@ CASES = [
 ]
 
 
-def worker(arch, overrides, threads, batch, config, d_model):
+def worker(arch, overrides, threads, batch, config, d_model, by_length=False):
     import resource
     import time
 
@@ -48,6 +48,9 @@ def worker(arch, overrides, threads, batch, config, d_model):
     cfg = getattr(M, config)(arch, **size, **overrides)
     net = M.AnDiNet(cfg)
     b = next(TrainingStream(batch, seed=0))
+    if by_length:  # rows sorted by track length, as `andimamba predict` batches them
+        o = np.argsort(b.lengths, kind="stable")
+        b = type(b)(**{k: (v[o] if isinstance(v, np.ndarray) and v.shape[:1] == (batch,) else v) for k, v in vars(b).items()})
     pos = torch.as_tensor(b.positions)
     lengths = torch.as_tensor(b.lengths)
     mask = torch.as_tensor(b.mask)
@@ -94,18 +97,20 @@ def main():
     ap.add_argument("--d-model", type=int, default=None, help="override the preset's d_model")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cases", default=None, help="comma-separated indices into CASES (default: all)")
+    ap.add_argument("--sorted", action="store_true", help="rows of the batch sorted by track length, as predict batches them")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
-        worker(a.worker[0], json.loads(a.worker[1]), a.threads, a.batch, a.config, a.d_model)
+        worker(a.worker[0], json.loads(a.worker[1]), a.threads, a.batch, a.config, a.d_model, a.sorted)
         return
     import torch
 
     cases = CASES if a.cases is None else [CASES[int(i)] for i in a.cases.split(",")]
     size = "" if a.d_model is None else f" (d_model {a.d_model})"
     print(f"machine: {platform.machine()} {platform.processor()} | torch {torch.__version__} | threads {a.threads} | "
-          f"batch {a.batch} x 200 frames | config {a.config}{size} | best of {a.repeats}, configurations in turns")
-    extra = [] if a.d_model is None else ["--d-model", str(a.d_model)]
+          f"batch {a.batch} x 200 frames{' sorted by length' if a.sorted else ''} | config {a.config}{size} | best of {a.repeats}, "
+          "configurations in turns")
+    extra = ([] if a.d_model is None else ["--d-model", str(a.d_model)]) + (["--sorted"] if a.sorted else [])
     procs, info = [], []
     for _, arch, ov in cases:  # started one after the other, so that each first call runs alone
         cmd = [sys.executable, __file__, "--worker", arch, json.dumps(ov), "--threads", str(a.threads), "--batch", str(a.batch),
