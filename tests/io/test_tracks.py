@@ -29,3 +29,17 @@ def test_views_see_a_new_data_frame():
 def test_empty():
     t = Tracks.from_arrays([])
     assert t.ids == [] and len(t) == 0 and t.lengths.tolist() == [] and t.first_frames.tolist() == []
+
+
+def test_construction_checks_the_runs_the_views_rely_on():
+    import pytest
+
+    def frame(ids, frames):
+        return pd.DataFrame({"track_id": ids, "frame": frames, "x": 0.0, "y": 0.0})
+
+    with pytest.raises(ValueError, match="keep the rows of each track together"):
+        Tracks(frame(["a", "b", "a"], [0, 0, 1]))
+    with pytest.raises(ValueError, match="consecutive frames within each track"):
+        Tracks(frame(["a", "a", "a", "b"], [0, 1, 3, 7]))
+    t = Tracks(frame(["a", "a", "a", "b"], [0, 1, 2, 7]))  # a jump between tracks is fine
+    assert t.ids == ["a", "b"] and t.lengths.tolist() == [3, 1]

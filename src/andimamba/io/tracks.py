@@ -91,13 +91,14 @@ class Tracks:
             raise ValueError(f"Tracks.source_rows has {len(self.source_rows)} entries for {len(self.data)} rows of data")
         d = self.data
         if len(d):
-            tid = d["track_id"].to_numpy()
-            new = np.r_[True, tid[1:] != tid[:-1]]  # (n,) first row of each run of one id
-            if new.sum() != d["track_id"].nunique():
+            starts = self._starts()  # (n_runs + 1,) the runs of one id, which the views below rely on
+            if len(starts) - 1 != d["track_id"].nunique():
                 raise ValueError("Tracks.data must keep the rows of each track together "
                                  "(use andimamba.io.tracks_from_dataframe to build it from any DataFrame)")
+            within = np.ones(len(d) - 1, dtype=bool)  # (n - 1,) step t -> t + 1 inside one run
+            within[starts[1:-1] - 1] = False
             step = np.diff(d["frame"].to_numpy())
-            if np.any(step[~new[1:]] != 1):
+            if np.any(step[within] != 1):
                 raise ValueError("Tracks.data must have consecutive frames within each track "
                                  "(use andimamba.io.tracks_from_dataframe, which splits tracks at gaps)")
 
@@ -154,7 +155,7 @@ class Tracks:
     @property
     def ids(self) -> list[str]:
         """Track ids in order."""
-        return self.data["track_id"].to_numpy()[self._starts()[:-1]].tolist()
+        return np.asarray(self.data["track_id"].array)[self._starts()[:-1]].tolist()
 
     @property
     def lengths(self) -> np.ndarray:
