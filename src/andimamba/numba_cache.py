@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
-__all__ = ["cached", "compile_in_child"]
+__all__ = ["CachedKernel", "cached", "compile_in_child", "load"]
 
 
 def cached(dispatcher, sig) -> bool:
@@ -36,6 +37,28 @@ def compile_in_child(code: str, *args: str) -> None:
     subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, check=False)
 
 
+_LOCK = threading.Lock()  # one loader at a time: a pipeline may be preloading in another thread
+_LOADED: set = set()
+
+
+def load(dispatcher, sig, compile_child) -> None:
+    """Have ``dispatcher`` compiled for ``sig`` as numba's on-disk cache holds it: on a cache miss,
+    ``compile_child()`` first compiles and caches it in a child process; then this process loads it.
+
+    Thread-safe and idempotent: a second caller waits for a load in progress instead of compiling again.
+    """
+    key = (id(dispatcher), sig)
+    if key in _LOADED:
+        return
+    with _LOCK:
+        if key in _LOADED:
+            return
+        if not cached(dispatcher, sig):
+            compile_child()
+        dispatcher.compile(sig)  # loads from the cache (compiles here only where it cannot be written)
+        _LOADED.add(key)
+
+
 class CachedKernel:
     """A numba kernel that is loaded from numba's cache, compiled first in a child process on a cache miss.
 
@@ -48,25 +71,16 @@ class CachedKernel:
     module : str
         Importable module holding this object as ``KERNEL`` (the child imports it and runs the kernel once).
 
-    :meth:`load` is thread-safe and idempotent: a pipeline starts it in a background thread while it reads its
-    input, and the caller calls it again before running the kernel, waiting for a load in progress instead of
-    compiling a second time.
+    :meth:`load` is thread-safe and idempotent (:func:`load`): a pipeline starts it in a background thread while
+    it reads its input, and the caller calls it again before running the kernel.
     """
 
     def __init__(self, dispatcher, example_args, module: str):
-        import threading
-
         self.dispatcher, self.example_args, self.module = dispatcher, example_args, module
-        self._lock, self._loaded = threading.Lock(), False
 
     def load(self) -> None:
-        with self._lock:
-            if self._loaded:
-                return
-            import numba
+        import numba
 
-            sig = tuple(numba.typeof(a) for a in self.example_args())
-            if not cached(self.dispatcher, sig):
-                compile_in_child(f"from {self.module} import KERNEL as k; k.dispatcher(*k.example_args())")
-            self.dispatcher.compile(sig)
-            self._loaded = True
+        sig = tuple(numba.typeof(a) for a in self.example_args())
+        code = f"from {self.module} import KERNEL as k; k.dispatcher(*k.example_args())"
+        load(self.dispatcher, sig, lambda: compile_in_child(code))

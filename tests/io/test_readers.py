@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from track_files import (
     RNG,
-    _trackmate_xml,
     _walk,
     one_line,
+    trackmate_xml,
     trackpy_rows,
     write_andi,
     write_trackpy,
@@ -146,12 +146,12 @@ def test_trackmate_spots_csv_pixels_and_short_header(tmp_path):
 def test_trackmate_xml_model(tmp_path):
     a, b, c = _walk(25), _walk(22), _walk(30)
     p = tmp_path / "model.xml"
-    p.write_text(_trackmate_xml({0: (np.arange(25), a), 1: (np.arange(3, 25), b), 2: (np.arange(30), c)},
-                                shown=[0, 1], roi_text=True))
+    p.write_text(trackmate_xml({0: (np.arange(25), a), 1: (np.arange(3, 25), b), 2: (np.arange(30), c)},
+                                shown=[0, 1], unit="micron", roi_text=True))
     assert detect_format(p) == "trackmate_xml"
     tr = read_tracks(p)  # pixel size and frame interval from <ImageData>
-    assert tr.ids == ["0", "1"] and tr.pixel_size == 0.16 and tr.frame_interval == 0.05
-    np.testing.assert_allclose(tr.data.loc[tr.data.track_id == "1", ["x", "y"]].to_numpy(), b / 0.16)
+    assert tr.ids == ["0", "1"] and tr.pixel_size == 0.107 and tr.frame_interval == 0.03
+    np.testing.assert_allclose(tr.data.loc[tr.data.track_id == "1", ["x", "y"]].to_numpy(), b / 0.107)
     tr2 = read_tracks(p, pixel_size=0.2)  # the user's value wins
     np.testing.assert_allclose(tr2.data.loc[tr2.data.track_id == "0", ["x", "y"]].to_numpy(), a / 0.2)
 
@@ -228,7 +228,7 @@ def test_auto_and_wrong_explicit_format(tmp_path):
         read_tracks(andi, format="trackpy")
     one_line(e, "trajs_fov_0.csv", "format='trackpy' expects", "AnDi-2", "format='andi'")
     xml = tmp_path / "m.xml"
-    xml.write_text(_trackmate_xml({0: (np.arange(20), _walk(20))}, shown=[0]))
+    xml.write_text(trackmate_xml({0: (np.arange(20), _walk(20))}, shown=[0]))
     with pytest.raises(TrackFileError) as e:
         read_tracks(xml, format="andi")
     one_line(e, "m.xml", "TrackMate XML model", "format='trackmate_xml'")

@@ -7,10 +7,10 @@ import pytest
 from track_files import (
     TWO,
     _check,
-    _trackmate_xml,
     _trackpy_file,
     _walk,
     one_line,
+    trackmate_xml,
     trackpy_rows,
     write_andi,
     write_table,
@@ -103,19 +103,19 @@ def test_bad_unreadable(tmp_path):
 
 def test_bad_xml(tmp_path):
     p = tmp_path / "cut.xml"
-    full = _trackmate_xml({0: (np.arange(20), _walk(20))}, shown=[0])
+    full = trackmate_xml({0: (np.arange(20), _walk(20))}, shown=[0])
     p.write_text(full[: len(full) // 2])  # truncated download / crashed save
     with pytest.raises(TrackFileError) as e:
         read_tracks(p)
     one_line(e, "cut.xml", "not valid XML", "line ")
-    p.write_text(full.replace('<Spot ID="5" ', '<Spot ID="5000" '))
+    p.write_text(full.replace('<Spot ID="1028" ', '<Spot ID="5000" '))  # the 5th spot (IDs 1000 + 7k)
     with pytest.raises(TrackFileError) as e:
         read_tracks(p)
-    one_line(e, "cut.xml", "spot ID=5", "track 0", "<AllSpots>")
+    one_line(e, "cut.xml", "spot ID=1028", "track 0", "<AllSpots>")
     p.write_text(full.replace('FRAME="7"', 'FRAME="seven"'))
     with pytest.raises(TrackFileError) as e:
         read_tracks(p)
-    one_line(e, "cut.xml", "spot ID=8", "track 0", "FRAME is not a number")
+    one_line(e, "cut.xml", "spot ID=1049", "track 0", "FRAME is not a number")
 
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from andimamba.cli import main
-from andimamba.sim.dataset import TrainingStream, broad_params, load_shard
+from andimamba.sim.dataset import TrainingStream, broad_params, broadk_params, load_shard
 from andimamba.sim.params import MODELS
 
 
@@ -27,6 +27,24 @@ def test_broad_prior_gives_valid_experiments(model):
     for _ in range(20):
         p = broad_params(model, rng)
         assert p.model == model
+        q = broadk_params(model, rng)
+        assert q.model == model
+
+
+def test_broadk_prior_reaches_the_benchmarks_k_spread():
+    """broad never gives particles a K ten times their state's mean; broadk does, as the benchmark's K var 100 does."""
+    def ratios(fn):
+        rng = np.random.default_rng(1)
+        params = [fn("single_state", rng) for _ in range(400)]
+        rel = np.array([p.Ks[0][1] / p.Ks[0][0] for p in params])
+        return rel
+    assert ratios(broad_params).max() <= 0.1 + 1e-12
+    rel = ratios(broadk_params)
+    assert set(np.round(np.unique(rel), 6)) == {1e-3, 0.01, 0.1, 1.0, 10.0, 100.0}
+    assert 0.05 < (rel == 100.0).mean() < 0.15
+    batch = next(TrainingStream(256, seed=4, models=["single_state"], prior="broadk"))
+    k_mean = batch.K[batch.mask].mean()
+    assert (batch.K[batch.mask] > 10 * np.median(batch.K[batch.mask])).any() and np.isfinite(k_mean)
 
 
 def test_make_shards_roundtrip(tmp_path, capsys):

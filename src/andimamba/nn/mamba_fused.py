@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..numba_cache import cached, compile_in_child
+from ..numba_cache import compile_in_child, load
 
 __all__ = ["fused_available", "fused_inner", "preload"]
 
@@ -61,27 +60,19 @@ def _kernel(name: str, args: tuple):
     forward agreed), and a process that compiled a kernel keeps running its fresh code even after writing the
     cache. A training run whose first process compiled the kernels would then not be repeated bit for bit
     when resumed by a second process. So a process never compiles these kernels itself: on a cache miss a
-    child process compiles them (writing the cache), and this one loads them from the cache. Where the cache
-    cannot be written, every process compiles, and they agree with each other.
+    child process compiles them (writing the cache), and this one loads them from the cache
+    (:func:`andimamba.numba_cache.load`). Where the cache cannot be written, every process compiles, and they
+    agree with each other.
     """
     specs = tuple((a.dtype.str, a.ndim) for a in args)
     fn = _LOADED.get((name, specs))
     if fn is None:
-        with _LOAD_LOCK:  # one loader at a time: :func:`preload` may be running in another thread
-            fn = _LOADED.get((name, specs))
-            if fn is None:
-                import numba
+        import numba
 
-                fn = getattr(_kernels(), name)
-                sig = tuple(numba.typeof(a) for a in args)
-                if not cached(fn, sig):
-                    _compile_in_child(name, specs)
-                fn.compile(sig)  # loads from the cache
-                _LOADED[(name, specs)] = fn
+        fn = getattr(_kernels(), name)
+        load(fn, tuple(numba.typeof(a) for a in args), lambda: _compile_in_child(name, specs))
+        _LOADED[(name, specs)] = fn
     return fn
-
-
-_LOAD_LOCK = threading.Lock()
 
 
 def preload(dtype: torch.dtype = torch.float32) -> None:
