@@ -2,6 +2,7 @@
 resume, and the time budget of a run."""
 
 import csv
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -51,6 +52,30 @@ def test_batches_do_not_depend_on_the_number_of_workers_and_resume_mid_chunk():
     _same(a, b)
     _same(c, a[5:])
     assert not np.array_equal(d[0].positions, a[0].positions)  # another epoch, other tracks
+
+
+def test_a_dead_or_failing_worker_is_an_error_not_a_hang():
+    cfg = _cfg(models=("single_state",))
+    with SimulationPool(1) as pool:
+        pool._procs[0].kill()  # as the kernel's OOM killer would
+        with pytest.raises(RuntimeError, match=r"worker 0 \(pid \d+\) died .*--resume"):
+            next(pool.batches(cfg, epoch=0, rank=0, skip=0, length=40))
+    with SimulationPool(1) as pool:
+        with pytest.raises(RuntimeError, match="prior"):  # the worker's own exception, with its traceback
+            bad = SimpleNamespace(batch_size=8, seed=3, models=("single_state",), prior="nope", boxes_per_call=2)
+            next(pool.batches(bad, epoch=0, rank=0, skip=0, length=40))
+
+
+def test_an_abandoned_stream_neither_blocks_the_next_nor_gives_it_its_batches():
+    cfg = _cfg(models=("single_state",))
+    with SimulationPool(1, prefetch=3) as pool:
+        old = pool.batches(cfg, epoch=0, rank=0, skip=0, length=40)
+        next(old)  # three chunks in flight, two of them never read
+        new = _take(pool.batches(cfg, epoch=1, rank=0, skip=0, length=40), CHUNK + 1)
+        with pytest.raises(RuntimeError, match="abandoned"):
+            _take(old, CHUNK)  # the rest of its first chunk, then its next chunk would be needed
+    with SimulationPool(1) as ref:
+        _same(new, _take(ref.batches(cfg, epoch=1, rank=0, skip=0, length=40), CHUNK + 1))
 
 
 def test_bad_settings_are_user_errors():
