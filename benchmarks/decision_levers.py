@@ -18,6 +18,11 @@ Levers:
   likelihood of the short-track regime (:func:`andimamba.short_tracks.estimate_short`).
 - ``free/directed by α ≥ 1.9``: the shipped segments, every free or directed one relabelled by the AnDi-2 label
   rule (directed iff its α ≥ 1.9) instead of the network's state posterior.
+- ``state prior adapted per experiment``: the state posteriors of all frames of one experiment re-weighted for
+  that experiment's own state mix (label-shift EM, Saerens et al. 2002: the mix is re-estimated as the mean
+  re-weighted posterior, ``--em-iters`` rounds), relative to the model's mean posterior on simulations from the
+  broad training prior (2,048 tracks, seed 99); then the shipped settings. What ``predict`` could do per file or FOV
+  folder without any fine-tuning.
 - ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
@@ -127,6 +132,31 @@ def directed_by_alpha(results: dict) -> dict:
     return out
 
 
+def reference_prior(model: str, n: int = 2048, seed: int = 99) -> np.ndarray:
+    """(4,) mean state posterior of ``model`` over valid frames of simulations from the broad training prior."""
+    from andimamba.sim.dataset import TrainingStream
+
+    pred = load_predictor(model)
+    b = next(TrainingStream(n, seed=seed, prior="broad"))
+    out = pred.frame_outputs(b.positions.astype(np.float32), b.lengths)
+    m = np.arange(out["state_prob"].shape[1])[None, :] < b.lengths[:, None]
+    return out["state_prob"][m].mean(axis=0)
+
+
+def adapt_state_prior(out: dict, L: np.ndarray, ref: np.ndarray, iters: int) -> dict:
+    """``out`` with ``state_prob`` re-weighted for the experiment's own state mix (label-shift EM)."""
+    p = out["state_prob"].astype(np.float64)
+    m = np.arange(p.shape[1])[None, :] < L[:, None]
+    pi = ref.copy()
+    for _ in range(iters):
+        q = p * (pi / ref)
+        q /= np.maximum(q.sum(axis=-1, keepdims=True), 1e-30)  # padding frames: all 0
+        pi = np.clip(q[m].mean(axis=0), 1e-6, None)
+    q = p * (pi / ref)
+    q /= np.maximum(q.sum(axis=-1, keepdims=True), 1e-30)
+    return {**out, "state_prob": q.astype(out["state_prob"].dtype)}
+
+
 def score(exps: list[dict], preds: list[dict]) -> dict:
     """Track-weighted mean over experiments of the five metrics, and the per-experiment rows."""
     rows = [single_trajectory_scores(ex["truth"], p) for ex, p in zip(exps, preds)]
@@ -134,37 +164,51 @@ def score(exps: list[dict], preds: list[dict]) -> dict:
     return {"all": {m: float(np.average([r[m] for r in rows], weights=n)) for m in METRICS}, "per_exp": rows}
 
 
-def levers(exps, outs: dict[str, list[dict]], models: list[str]):
-    """(name, per-experiment predictions) of every lever."""
+def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3, 10), only: str | None = None):
+    """(name, per-experiment predictions) of every lever (those whose name contains ``only``, if given)."""
     first = models[0]
     cfg = load_predictor(first).segmenter
-    shipped = [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))} for ex, o in zip(exps, outs[first])]
+
+    def want(name: str) -> bool:
+        return only is None or only in name
+
+    def decide(o, L, c=cfg, cps=None):
+        return dict(enumerate(segment_batch(o, L, cfg=c, cps=cps)))
+
+    shipped = [decide(o, ex["L"]) for ex, o in zip(exps, outs[first])]
     yield f"{first}: shipped ({cfg.cp_threshold})", shipped
+    if em_iters and want("state prior"):
+        ref = reference_prior(first)
+        for it in em_iters:
+            yield (f"{first}: state prior adapted per experiment ({it} EM rounds)",
+                   [decide(adapt_state_prior(o, ex["L"], ref, it), ex["L"]) for ex, o in zip(exps, outs[first])])
     for thr in (0.5, 0.6, 0.8):
-        c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
-        yield f"{first}: threshold {thr}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=c))} for ex, o in zip(exps, outs[first])]
+        if want(name := f"{first}: threshold {thr}"):
+            c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
+            yield name, [decide(o, ex["L"], c) for ex, o in zip(exps, outs[first])]
     for w in (1, 2):
-        preds = []
-        for ex, o, sh in zip(exps, outs[first], shipped):
-            moved = [refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w) for i, T in enumerate(ex["L"])]
-            preds.append(dict(enumerate(segment_batch(o, ex["L"], cfg=cfg, cps=moved))))
-        yield f"{first}: refine ±{w}", preds
-    yield f"{first}: free/directed by α ≥ 1.9", [directed_by_alpha(sh) for sh in shipped]
+        if want(name := f"{first}: refine ±{w}"):
+            preds = []
+            for ex, o, sh in zip(exps, outs[first], shipped):
+                moved = [refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w) for i, T in enumerate(ex["L"])]
+                preds.append(decide(o, ex["L"], cps=moved))
+            yield name, preds
+    if want(name := f"{first}: free/directed by α ≥ 1.9"):
+        yield name, [directed_by_alpha(sh) for sh in shipped]
     for max_len, with_K in ((19, False), (40, False), (40, True)):
-        yield (f"{first}: α{' and K' if with_K else ''} of 6–{max_len}-frame segments from the likelihood",
-               [likelihood_alpha(sh, ex["pos"].astype(np.float64), max_len, with_K) for ex, sh in zip(exps, shipped)])
+        if want(name := f"{first}: α{' and K' if with_K else ''} of 6–{max_len}-frame segments from the likelihood"):
+            yield name, [likelihood_alpha(sh, ex["pos"].astype(np.float64), max_len, with_K) for ex, sh in zip(exps, shipped)]
     for m in models[1:]:
-        yield f"{m}: shipped settings of {first}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
-                                                    for ex, o in zip(exps, outs[m])]
+        if want(name := f"{m}: shipped settings of {first}"):
+            yield name, [decide(o, ex["L"]) for ex, o in zip(exps, outs[m])]
     if len(models) > 1:
         ens = [{k: (a[k] + b[k]) / 2 for k in a} for a, b in zip(outs[first], outs[models[1]])]
-        yield f"ensemble {first} + {models[1]}", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
-                                                 for ex, o in zip(exps, ens)]
-        ens_a = [{**o, "alpha": a["alpha"]} for o, a in zip(ens, outs[first])]
-        yield f"ensemble, α from {first} only", [{i: r for i, r in enumerate(segment_batch(o, ex["L"], cfg=cfg))}
-                                                for ex, o in zip(exps, ens_a)]
-    yield f"{first}: oracle CPs", [dict(enumerate(segment_batch(o, ex["L"], cfg=cfg, cps=[ex["truth"][i].cps for i in range(len(ex["L"]))])))
-                                   for ex, o in zip(exps, outs[first])]
+        if want(name := f"ensemble {first} + {models[1]}"):
+            yield name, [decide(o, ex["L"]) for ex, o in zip(exps, ens)]
+        if want(name := f"ensemble, α from {first} only"):
+            yield name, [decide({**o, "alpha": a["alpha"]}, ex["L"]) for ex, o, a in zip(exps, ens, outs[first])]
+    if want(name := f"{first}: oracle CPs"):
+        yield name, [decide(o, ex["L"], cps=[ex["truth"][i].cps for i in range(len(ex["L"]))]) for ex, o in zip(exps, outs[first])]
 
 
 def main(argv=None) -> None:
@@ -173,6 +217,8 @@ def main(argv=None) -> None:
     ap.add_argument("--fovs", type=int, default=10, help="FOVs per experiment")
     ap.add_argument("--seed", type=int, default=5000, help="seed of experiment 0 (experiment e: seed + e); the benchmark's is 2024")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--em-iters", default="1,3,10", help="EM rounds of the per-experiment state-prior lever (comma-separated; '' for none)")
+    ap.add_argument("--only", default=None, help="only the levers whose name contains this text (and the shipped row)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     t0 = time.perf_counter()
@@ -182,7 +228,8 @@ def main(argv=None) -> None:
     print(f"machine: {platform.machine()} | cpus {os.cpu_count()} | torch {torch.__version__} | published recipe, "
           f"{a.fovs} FOVs per experiment, seed {a.seed}: {n} tracks\n")
     print("| lever | CP RMSE (JSC) | α MAE | K MSLE | state F1 | α MAE per experiment 0–8 |\n|---|---:|---:|---:|---:|---|")
-    for name, preds in levers(exps, outs, a.models):
+    em = tuple(int(x) for x in a.em_iters.split(",") if x.strip())
+    for name, preds in levers(exps, outs, a.models, em, a.only):
         s = score(exps, preds)
         o = s["all"]
         per = " ".join(f"{r['alpha_mae']:.2f}" for r in s["per_exp"])

@@ -37,7 +37,7 @@ def tuning_set(n_fovs: int = 4, seed: int = 777):
 
 
 def candidates() -> list[SegmenterConfig]:
-    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), (True, False), (0, 1), (True, False))
+    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (True, False), (0, 1), (True, False))
     return [SegmenterConfig(cp_threshold=t, use_state_changes=s, trim=tr, immobile_zero=z) for t, s, tr, z in grid]
 
 
