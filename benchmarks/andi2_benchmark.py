@@ -3,7 +3,7 @@
 Builds (with our simulator, and with andi-datasets' generator when the extra is installed and
 ``--andi-fovs`` > 0) the reference set of the published AnDi-2 benchmark (``--recipe published``,
 the default: parameters of andi-datasets' tutorial ``challenge_two_benchmark.ipynb``, see
-``andi2_recipe.py``) or our earlier nine hand-made experiments (``--recipe legacy``), runs
+``andimamba.sim.recipes``) or our earlier nine hand-made experiments (``--recipe legacy``), runs
 ``andimamba predict`` with each model, and prints the five single-trajectory metrics (JSC next to
 every CP RMSE) per experiment and overall, plus the ensemble distances.
 
@@ -31,7 +31,7 @@ import numpy as np
 from andimamba import andi2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from andi2_recipe import RECIPES  # noqa: E402
+from andimamba.sim.recipes import RECIPES  # noqa: E402
 
 from andimamba.sim.experiment import simulate_experiment  # noqa: E402
 from andimamba.sim.layout import write_experiment  # noqa: E402

@@ -159,7 +159,7 @@ def rows_weights(sets: dict[str, dict[int, dict]]) -> list[str]:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from andi2_recipe import PUBLISHED_WEIGHTS
+    from andimamba.sim.recipes import PUBLISHED_WEIGHTS
 
     names = list(sets)
     head = ["", "**Ensemble weights (frames per hidden state) vs the organisers' realisation** (traps: immobile / free; "

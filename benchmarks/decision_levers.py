@@ -23,6 +23,9 @@ Levers:
   re-weighted posterior, ``--em-iters`` rounds), relative to the model's mean posterior on simulations from the
   broad training prior (2,048 tracks, seed 99); then the shipped settings. What ``predict`` could do per file or FOV
   folder without any fine-tuning.
+- ``immobile × w0, confined × w1``: the state posteriors of immobile and confined scaled by w0 and w1 before the
+  segments' states are decided (a cost on calling a frame immobile or confined; the AnDi-2 labels call the slow
+  state of a dimerization experiment free however slow it is).
 - ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
@@ -46,7 +49,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from andi2_recipe import RECIPES  # noqa: E402
+from andimamba.sim.recipes import RECIPES  # noqa: E402
 
 from andimamba.metrics import METRICS, single_trajectory_scores  # noqa: E402
 from andimamba.predict import load_predictor  # noqa: E402
@@ -182,6 +185,10 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
         for it in em_iters:
             yield (f"{first}: state prior adapted per experiment ({it} EM rounds)",
                    [decide(adapt_state_prior(o, ex["L"], ref, it), ex["L"]) for ex, o in zip(exps, outs[first])])
+    for w0, w1 in ((0.5, 1.0), (1.0, 0.5), (0.5, 0.5), (0.25, 0.5), (0.25, 0.25)):
+        if want(name := f"{first}: immobile × {w0}, confined × {w1}"):
+            wts = np.array([w0, w1, 1.0, 1.0], np.float32)
+            yield name, [decide({**o, "state_prob": o["state_prob"] * wts}, ex["L"]) for ex, o in zip(exps, outs[first])]
     for thr in (0.5, 0.6, 0.8):
         if want(name := f"{first}: threshold {thr}"):
             c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})

@@ -82,3 +82,22 @@ def test_given_change_points_replace_the_found_ones():
     merged = segment_batch(outs, np.array([100]), cps=[np.array([30])])[0]  # the second CP dropped
     assert merged.cps.tolist() == [30] and merged.states.tolist() == [2, 1]  # frames 62-99 (state 1) are the majority
     assert merged.alphas[0] == 0.5 and merged.alphas[1] == np.median(a[31:99])  # trim 1 frame next to the CPs
+
+
+def test_state_weights_are_a_cost_on_calling_a_state():
+    T = 30
+    sp = np.tile(np.array([0.4, 0.1, 0.35, 0.15], np.float32), (T, 1))  # immobile narrowly most probable
+    out = {"cp_prob": np.zeros((1, T), np.float32), "state_prob": sp[None], "alpha": np.full((1, T), 0.8, np.float32),
+           "log_K": np.zeros((1, T), np.float32)}
+    plain = segment_batch(out, np.array([T]), cfg=SegmenterConfig())[0]
+    assert plain.states.tolist() == [0] and plain.alphas.tolist() == [0.0]  # immobile: α = K = 0
+    cfg = SegmenterConfig(state_weights=[0.5, 0.5, 1, 1])  # a list, as read from config.json
+    assert cfg.state_weights == (0.5, 0.5, 1.0, 1.0) and cfg.to_dict()["state_weights"] == [0.5, 0.5, 1.0, 1.0]
+    weighed = segment_batch(out, np.array([T]), cfg=cfg)[0]
+    assert weighed.states.tolist() == [2] and weighed.alphas[0] == pytest.approx(0.8)
+    assert (weighed.state_frame == 2).all()  # the per-frame states follow the same decision
+    assert segment_track(out["cp_prob"][0], sp, out["alpha"][0], out["log_K"][0], cfg)[3].tolist() == [2]
+    np.testing.assert_array_equal(out["state_prob"][0], sp)  # the caller's posteriors are left as they were
+    for bad in ([1, 1, 1], [0, 1, 1, 1], [1, 1, float("nan"), 1]):
+        with pytest.raises(ValueError, match="state_weights"):
+            SegmenterConfig(state_weights=bad)

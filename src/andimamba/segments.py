@@ -36,9 +36,24 @@ class SegmenterConfig:
     use_state_changes: bool = True
     trim: int = 1
     immobile_zero: bool = True  # immobile segments get α = 0 and K = 0, the AnDi-2 label convention
+    # the state posteriors are scaled by these (immobile, confined, free, directed) before every state decision:
+    # a weight below 1 is a cost on calling that state (the network is trained with rare states up-weighted)
+    state_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+
+    def __post_init__(self):
+        w = tuple(float(x) for x in self.state_weights)
+        if len(w) != 4 or not all(np.isfinite(x) and x > 0 for x in w):
+            raise ValueError(f"state_weights={self.state_weights!r}: four finite weights > 0 (immobile, confined, free, directed)")
+        self.state_weights = w
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "state_weights": list(self.state_weights)}
+
+    def weigh_states(self, state_prob: np.ndarray) -> np.ndarray:
+        """``state_prob`` (..., 4) scaled by :attr:`state_weights` (the same array when they are all 1)."""
+        if self.state_weights == (1.0, 1.0, 1.0, 1.0):
+            return state_prob
+        return state_prob * np.asarray(self.state_weights, dtype=state_prob.dtype)
 
 
 def _peaks(p: np.ndarray, w: int, thr: float) -> np.ndarray:
@@ -101,6 +116,7 @@ def segment_track(cp_prob, state_prob, alpha, log_K, cfg: SegmenterConfig | None
     """
     cfg = cfg or SegmenterConfig()
     T = cp_prob.shape[0]
+    state_prob = cfg.weigh_states(state_prob)
     cps = change_points_from_outputs(cp_prob, state_prob, cfg)
     bounds = np.concatenate([[0], cps, [T]])
     alphas, Ks, states = [], [], []
@@ -185,6 +201,9 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
     lengths = np.asarray(lengths).astype(np.int64)
     if len(lengths) == 0:
         return []
+    weighed = cfg.weigh_states(outputs["state_prob"])
+    if weighed is not outputs["state_prob"]:
+        outputs = {**outputs, "state_prob": weighed}
     if cps is None:
         peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
         cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], cfg, np.flatnonzero(peaks[i, :T]))

@@ -1,8 +1,8 @@
 """Choosing the per-frame → segments parameters of a trained model on held-out simulated data.
 
 The network's per-frame outputs are computed once on a tuning set (every AnDi-2 model, experiments
-drawn from the challenge prior and from the broad prior, with a seed disjoint from training and from
-the benchmark); every candidate ``SegmenterConfig`` is then scored with the official
+drawn from the challenge prior and from the broad prior, and a realisation of the organisers' nine benchmark
+experiments, with a seed disjoint from training and from the benchmark's); every candidate ``SegmenterConfig`` is then scored with the official
 single-trajectory metrics and candidates are ranked as the AnDi-2 challenge ranked teams: by the
 mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is recorded in the
 checkpoint's ``config.json`` (:func:`andimamba.checkpoint.write_segmenter`), where
@@ -21,10 +21,13 @@ from .segments import SegmenterConfig, segment_batch
 
 
 def tuning_set(n_fovs: int = 4, seed: int = 777):
-    """List of (experiment name, list of FOV) covering the five models and both priors."""
+    """List of (experiment name, list of FOV): one experiment of each of the five models from each of the
+    challenge and broad priors, and the nine experiments of the organisers' published benchmark recipe
+    (:mod:`andimamba.sim.recipes`, this seed's own realisation), ``n_fovs`` FOVs each."""
     from .sim.dataset import broad_params
     from .sim.experiment import simulate_experiment
     from .sim.params import MODELS, challenge_params
+    from .sim.recipes import published
 
     out = []
     rng = np.random.default_rng(seed)
@@ -33,12 +36,20 @@ def tuning_set(n_fovs: int = 4, seed: int = 777):
             p = fn(m, rng)
             _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=int(rng.integers(1 << 31)), progress=False)
             out.append((f"{m}/{prior}", fovs))
+    for e, (_, p) in enumerate(published()):
+        _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=int(rng.integers(1 << 31)), progress=False)
+        out.append((f"recipe/exp_{e}", fovs))
     return out
 
 
 def candidates() -> list[SegmenterConfig]:
-    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (True, False), (0, 1), (True, False))
-    return [SegmenterConfig(cp_threshold=t, use_state_changes=s, trim=tr, immobile_zero=z) for t, s, tr, z in grid]
+    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (True, False), (0, 1), (True, False), STATE_WEIGHTS)
+    return [SegmenterConfig(cp_threshold=t, use_state_changes=s, trim=tr, immobile_zero=z, state_weights=w) for t, s, tr, z, w in grid]
+
+
+# costs on calling a frame immobile or confined (SegmenterConfig.state_weights): none, and two that undo part of
+# the up-weighting of these rare states in training (docs/results.md, "state weights")
+STATE_WEIGHTS = ((1.0, 1.0, 1.0, 1.0), (0.5, 0.5, 1.0, 1.0), (0.25, 0.5, 1.0, 1.0))
 
 
 def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> tuple[SegmenterConfig, pd.DataFrame]:

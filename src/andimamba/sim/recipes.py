@@ -1,5 +1,7 @@
-"""Experiment lists of ``andi2_benchmark.py``: the organisers' published AnDi-2 benchmark and our
-earlier hand-made nine.
+"""Fixed experiment lists: the organisers' published AnDi-2 benchmark and our earlier hand-made nine.
+
+Used by ``benchmarks/andi2_benchmark.py`` (the benchmark), ``benchmarks/decision_levers.py`` and
+:func:`andimamba.tuning.tuning_set` (another realisation of the published recipe, with its own seed).
 
 ``published`` (the default) is the benchmark dataset of the 2nd AnDi Challenge as the organisers
 generate it in andi-datasets' tutorial ``source_nbs/tutorials/challenge_two_benchmark.ipynb``
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from andimamba.sim.params import CHALLENGE_L, CHALLENGE_N, ExperimentParams
+from .params import CHALLENGE_L, CHALLENGE_N, ExperimentParams
 
 N_MIN = 2 * CHALLENGE_N  # the tutorial raises every experiment's N to at least 100
 
