@@ -55,6 +55,24 @@ class DirectionMerge(nn.Module):
         out = self.norm(x + self.ff(h))  # (b, l, d)
         return torch.where(mask[..., None], out, 0.0)
 
+    def forward_projected(self, x: torch.Tensor, y: torch.Tensor, projs: tuple[nn.Linear, nn.Linear], mask: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` of ``fwd = projs[0](y[0])``, ``bwd = projs[1](y[1])``, with the two projections folded into
+        the feed-forward's first Linear (W₁ [P₀ y₀; P₁ y₁] = (W₁ᴬ P₀) y₀ + (W₁ᴮ P₁) y₁): two products and no
+        concatenation instead of four products and one. Same values up to rounding; no autograd use intended (the
+        folded weights are rebuilt at each call).
+
+        x: (b, l, d); y: (2, b, l, E); mask: (b, l) bool -> (b, l, d).
+        """
+        b, l, d = x.shape
+        lin = self.ff[0]
+        h = torch.addmm(lin.bias, y[0].reshape(b * l, -1), (lin.weight[:, :d] @ projs[0].weight).T)  # (b·l, 2d)
+        h.addmm_(y[1].reshape(b * l, -1), (lin.weight[:, d:] @ projs[1].weight).T)
+        for p, w in ((projs[0], lin.weight[:, :d]), (projs[1], lin.weight[:, d:])):
+            if p.bias is not None:
+                h += w @ p.bias
+        out = self.norm(x + self.ff[1:](h.view(b, l, -1)))  # (b, l, d)
+        return torch.where(mask[..., None], out, 0.0)
+
 
 class BidirectionalBlock(nn.Module):
     """Shared forward of the bidirectional blocks: padding zeroed, a causal forward direction on x, a
@@ -128,4 +146,6 @@ class BiMambaBlock(BidirectionalBlock):
         x = torch.where(mask[..., None], x, 0.0)  # (b, l, d)
         # the kernel reads the backward direction's frames in reverse order: no reverse_padded copies
         y = fused_inner(x, [self.fwd, self.bwd], lengths, reverse=(False, True))  # (2, b, l, E), frame order
-        return self.merge(x, self.fwd.out_proj(y[0]), self.bwd.out_proj(y[1]), mask)
+        if torch.is_grad_enabled():
+            return self.merge(x, self.fwd.out_proj(y[0]), self.bwd.out_proj(y[1]), mask)
+        return self.merge.forward_projected(x, y, (self.fwd.out_proj, self.bwd.out_proj), mask)  # inference: ~5 % faster
