@@ -66,6 +66,18 @@ def test_a_dead_or_failing_worker_is_an_error_not_a_hang():
             next(pool.batches(bad, epoch=0, rank=0, skip=0, length=40))
 
 
+def test_ctrl_c_is_left_to_the_parent():
+    import os
+    import signal
+
+    cfg = _cfg(models=("single_state",))
+    with SimulationPool(1) as pool:
+        it = pool.batches(cfg, epoch=0, rank=0, skip=0, length=40)
+        next(it)  # the worker is up and has set its handlers
+        os.kill(pool._procs[0].pid, signal.SIGINT)  # what a terminal's Ctrl-C sends the whole process group
+        assert len(_take(it, CHUNK)) == CHUNK and pool._procs[0].is_alive()
+
+
 def test_an_abandoned_stream_neither_blocks_the_next_nor_gives_it_its_batches():
     cfg = _cfg(models=("single_state",))
     with SimulationPool(1, prefetch=3) as pool:

@@ -80,8 +80,11 @@ def _environment(values: dict[str, str]):
 
 def _serve(conn) -> None:
     """Worker loop: receive ``(task_id, args)``, answer ``(task_id, batches, None)`` or ``(task_id, None, traceback)``;
-    ``None`` ends it."""
+    ``None`` ends it. Ctrl-C is left to the parent, which kills the workers (no traceback from each of them)."""
+    import signal
     import traceback
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     while True:
         msg = conn.recv()
