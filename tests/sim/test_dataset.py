@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from andimamba.cli import main
-from andimamba.sim.dataset import TrainingStream, broad_params, broadk_params, load_shard
+from andimamba.sim.dataset import TrainingStream, broad_params, broadk_params, load_shard, wide_params, widek_params
 from andimamba.sim.params import MODELS
 
 
@@ -38,7 +38,8 @@ def test_broadk_prior_reaches_the_benchmarks_k_spread():
         params = [fn("single_state", rng) for _ in range(400)]
         rel = np.array([p.Ks[0][1] / p.Ks[0][0] for p in params])
         return rel
-    assert ratios(broad_params).max() <= 0.1 + 1e-12
+    assert ratios(broad_params).max() <= 0.1 + 1e-12 and ratios(wide_params).max() <= 10 + 1e-12
+    assert ratios(widek_params).max() == pytest.approx(100.0)
     rel = ratios(broadk_params)
     assert set(np.round(np.unique(rel), 6)) == {1e-3, 0.01, 0.1, 1.0, 10.0, 100.0}
     assert 0.05 < (rel == 100.0).mean() < 0.15
