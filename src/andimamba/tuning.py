@@ -1,9 +1,10 @@
 """Choosing the per-frame → segments parameters of a trained model on held-out simulated data.
 
 The network's per-frame outputs are computed once on a tuning set (every AnDi-2 model, experiments
-drawn from the challenge prior and from the broad prior, and a realisation of the organisers' nine benchmark
-experiments, with a seed disjoint from training and from the benchmark's); every candidate ``SegmenterConfig`` is then scored with the official
-single-trajectory metrics and candidates are ranked as the AnDi-2 challenge ranked teams: by the
+drawn from the challenge prior and from the broad prior, and a realisation of the organisers' nine
+benchmark experiments, with a seed disjoint from training and from the benchmark's); every candidate
+``SegmenterConfig`` is then scored with the official single-trajectory metrics and candidates are
+ranked as the AnDi-2 challenge ranked teams: by the
 mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is recorded in the
 checkpoint's ``config.json`` (:func:`andimamba.checkpoint.write_segmenter`), where
 :func:`andimamba.checkpoint.load_checkpoint` (and so :func:`andimamba.predict.load_predictor`) finds it.
