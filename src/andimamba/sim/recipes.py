@@ -85,7 +85,9 @@ def legacy() -> list[tuple[str, ExperimentParams]]:
     """The nine hand-made experiments this benchmark used before (description, parameters)."""
     L = CHALLENGE_L
     v = 0.01  # α variance; K variances are 1 % of the mean
-    two = lambda a1, k1, a2, k2: dict(alphas=[[a1, v], [a2, v]], Ks=[[k1, 0.01 * k1], [k2, 0.01 * k2]])  # noqa: E731
+    def two(a1, k1, a2, k2):
+        return {"alphas": [[a1, v], [a2, v]], "Ks": [[k1, 0.01 * k1], [k2, 0.01 * k2]]}
+
     return [
         ("3-state multi-state, alpha = K in {0.15, 0.55, 0.95}",
          ExperimentParams(model="multi_state", alphas=[[0.15, v], [0.55, v], [0.95, v]], Ks=[[0.15, 0.0015], [0.55, 0.0055], [0.95, 0.0095]],
