@@ -11,6 +11,7 @@ Levers:
 
 - ``shipped``: the model's own segmenter settings (``config.json``).
 - ``threshold T``: the CP-probability threshold set to T (other settings shipped).
+- ``peak window ±w``: a CP-probability peak must be the largest within ±w frames (shipped: 3).
 - ``refine ±w``: each CP moved within ±w frames to the split that best separates the mean log squared step on
   either side (a mean-shift fit over the segment's neighbours, at most 15 frames each side).
 - ``α [and K] of 6–M-frame segments from the likelihood``: the shipped segments, with the α (and K) of every
@@ -189,6 +190,10 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
         if want(name := f"{first}: immobile × {w0}, confined × {w1}"):
             wts = np.array([w0, w1, 1.0, 1.0], np.float32)
             yield name, [decide({**o, "state_prob": o["state_prob"] * wts}, ex["L"]) for ex, o in zip(exps, outs[first])]
+    for pw in (1, 2, 5):
+        if want(name := f"{first}: peak window ±{pw}"):
+            c = SegmenterConfig(**{**cfg.to_dict(), "peak_window": pw})
+            yield name, [decide(o, ex["L"], c) for ex, o in zip(exps, outs[first])]
     for thr in (0.5, 0.6, 0.8):
         if want(name := f"{first}: threshold {thr}"):
             c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
