@@ -358,3 +358,16 @@ def test_a_bug_shows_its_traceback_and_asks_for_a_report(tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError" in err and "please report" in err
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_specialised_pass_keeps_the_first_pass_change_points(andi_dir, tiny_model):
+    from andimamba.pipeline import predict_folder
+
+    plain = predict_folder(andi_dir, model=str(tiny_model))
+    spec = predict_folder(andi_dir, model=str(tiny_model), specialise=True, specialise_steps=3)
+    a = [r for res in plain.results for r in res]
+    b = [r for res in spec.results for r in res]
+    assert [r.track_id for r in a] == [r.track_id for r in b]
+    assert all(np.array_equal(x.cps, y.cps) for x, y in zip(a, b))
+    full = [(x, y) for x, y in zip(a, b) if x.regime == "full"]
+    assert full and any(not np.allclose(x.alphas, y.alphas) for x, y in full)  # the values are the fine-tuned network's

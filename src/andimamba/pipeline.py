@@ -212,8 +212,10 @@ def _specialised(pred, groups: Sequence[Tracks], first: list, tta: bool, steps: 
         model = specialise(pred.model, full, cfg, progress=progress, desc="specialise" + (f" exp {e}" if e is not None else ""))
         second = Predictor(model, segmenter=pred.segmenter, window=pred.window, batch_size=pred.batch_size, name=pred.name,
                            loc_noise=pred.loc_noise)
+        # the first pass's change points are kept: the fine-tuned copy improved α, K and states but placed CPs worse
+        # (docs/results.md, specialisation of the shipped pair)
         for i in idx:
-            out[i] = second.predict(groups[i], tta=tta, progress=False)
+            out[i] = second.predict(groups[i], tta=tta, progress=False, cps=[r.cps for r in first[i]])
     return out
 
 

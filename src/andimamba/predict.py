@@ -156,7 +156,7 @@ class Predictor:
             out[k] = out[k] / (wsum[..., None] if out[k].ndim == 3 else wsum)
         return out
 
-    def predict(self, tracks, tta: bool = False, progress: bool = False, desc: str = "tracks") -> list:
+    def predict(self, tracks, tta: bool = False, progress: bool = False, desc: str = "tracks", cps: list | None = None) -> list:
         """Segments of every track of a :class:`~andimamba.io.tracks.Tracks` (in its order).
 
         Tracks are batched ``batch_size`` at a time, sorted by length so that little padding is computed.
@@ -171,13 +171,19 @@ class Predictor:
             Show a progress bar.
         desc : str
             Progress bar label.
+        cps : list of array_like, optional
+            Change points of each track (in its order) to keep instead of finding them; the segments' α, K and
+            state then come from this network (the specialised pass keeps the first pass's). Ignored for
+            short tracks (one segment) and by ``classical``.
 
         Returns
         -------
         list of SegmentResult
         """
         batch, ids = tracks.to_batch()
-        return self._predict_arrays(batch.positions, batch.lengths, ids, tracks.first_frames, tta, progress, desc)
+        if cps is not None and len(cps) != len(ids):
+            raise ValueError(f"cps: {len(cps)} lists for {len(ids)} tracks")
+        return self._predict_arrays(batch.positions, batch.lengths, ids, tracks.first_frames, tta, progress, desc, cps)
 
     def predict_groups(self, groups, tta: bool = False, progress: bool = False, desc: str = "tracks") -> list[list]:
         """:meth:`predict` of several :class:`~andimamba.io.tracks.Tracks` at once, the network's batches filled
@@ -203,7 +209,7 @@ class Predictor:
         edges = np.cumsum([0] + [len(g_ids) for _, g_ids in packed])
         return [flat[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
-    def _predict_arrays(self, positions, lengths, ids, first_frames, tta: bool, progress: bool, desc: str) -> list:
+    def _predict_arrays(self, positions, lengths, ids, first_frames, tta: bool, progress: bool, desc: str, cps=None) -> list:
         """Segments of padded tracks: (b, l, 2) px, (b,) lengths; short tracks apart, the rest batched by length."""
         from tqdm.auto import tqdm
 
@@ -219,7 +225,8 @@ class Predictor:
         for s in tqdm(range(0, len(order), bs), disable=not progress, desc=desc, unit="batch"):
             rows = order[s : s + bs]
             l = int(lengths[rows].max())
-            res = self.predict_batch(positions[rows, :l], lengths[rows], [ids[i] for i in rows], first_frames[rows], tta=tta)
+            res = self.predict_batch(positions[rows, :l], lengths[rows], [ids[i] for i in rows], first_frames[rows], tta=tta,
+                                     cps=None if cps is None else [cps[i] for i in rows])
             for i, r in zip(rows, res):
                 results[i] = r
         return results
@@ -245,14 +252,16 @@ class Predictor:
             out.append(SegmentResult(tid, int(T), cps=[], alphas=[a], Ks=[float(k)], states=[state], first_frame=int(f), regime="short"))
         return out
 
-    def predict_batch(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, tta: bool = False):
-        """Segments of every track of a padded batch (list of ``SegmentResult``)."""
+    def predict_batch(self, positions: np.ndarray, lengths: np.ndarray, ids=None, first_frames=None, tta: bool = False,
+                      cps: list | None = None):
+        """Segments of every track of a padded batch (list of ``SegmentResult``); ``cps``: change points to keep
+        (see :meth:`predict`)."""
         if self.is_classical:
             from .classical import segment_batch_classical
 
             return segment_batch_classical(positions, lengths, ids, first_frames)
         out = self.frame_outputs(positions, lengths, tta)
-        return segment_batch(out, lengths, ids, first_frames, self.segmenter)
+        return segment_batch(out, lengths, ids, first_frames, self.segmenter, cps=cps)
 
 
 def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu", window: int | None | str = "model", batch_size: int = 512,
