@@ -4,7 +4,9 @@ The AnDi-2 winners' approach (and the Bi-Mamba paper's stated future work): the 
 experiment gives an ensemble answer — per-state α and K, state occupations, change-point rate. From
 it we build AnDi-2 experiments that reproduce that answer (:func:`surrogate_experiments`), simulate
 them through the challenge pipeline, fine-tune a copy of the network for a fixed number of steps
-(:func:`specialise`: seeded, so the same tracks give the same weights), and predict again.
+(:func:`specialise`: seeded, so the same tracks give the same weights), and predict again — α, K and states of
+the first pass's segments: the pipeline keeps its change points, which the fine-tuned copy placed worse
+(docs/results.md).
 
 Surrogates (all with the challenge's box, FOV, noise and length filter):
 

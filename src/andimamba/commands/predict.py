@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/reflections of each track (8x slower)")
     p.add_argument("--specialise", action="store_true", help="per experiment (each exp_* of an AnDi-2 folder, or the whole "
                    "file): fine-tune a copy of the network on simulations matching the first pass's ensemble answer, then "
-                   "predict again (seeded; about a minute per experiment on 2 cores)")
+                   "re-estimate alpha, K and states of the first pass's segments, its change points kept (seeded; about "
+                   "half a minute per experiment on one core)")
     p.add_argument("--specialise-steps", type=int, default=None, help="fine-tuning steps per experiment (default 120)")
     p.add_argument("--plots", action="store_true", help="write PNG plots (alpha-log K map of all segments, one per "
                    "experiment in folder mode, and the first --max-plots tracks)")
