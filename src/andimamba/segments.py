@@ -201,9 +201,7 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
     lengths = np.asarray(lengths).astype(np.int64)
     if len(lengths) == 0:
         return []
-    weighed = cfg.weigh_states(outputs["state_prob"])
-    if weighed is not outputs["state_prob"]:
-        outputs = {**outputs, "state_prob": weighed}
+    outputs = {**outputs, "state_prob": cfg.weigh_states(outputs["state_prob"])}  # the caller's dict left as it was
     if cps is None:
         peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
         cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], cfg, np.flatnonzero(peaks[i, :T]))

@@ -86,8 +86,7 @@ def _broad(model: str, rng: np.random.Generator, N: int, T: int, rel_k) -> Exper
     return ExperimentParams(**kw)
 
 
-def wide_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200,
-                rel_k=([1e-3, 0.01, 0.1, 1.0, 10.0], [0.2, 0.35, 0.25, 0.1, 0.1])) -> ExperimentParams:
+def wide_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
     """A wider prior than ``broad``, spanning the parameter families of the organisers' AnDi-2 benchmark.
 
     Compared to :func:`broad_params`: α up to 1.999 (superdiffusion labelled directed), per-particle
@@ -96,6 +95,10 @@ def wide_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: i
     (un)binding (Pu up to 0.3, Pb 0.5–1), dense dimerization (up to 800 particles per box), dense
     traps and small or many compartments.
     """
+    return _wide(model, rng, N, T, rel_k=([1e-3, 0.01, 0.1, 1.0, 10.0], [0.2, 0.35, 0.25, 0.1, 0.1]))
+
+
+def _wide(model: str, rng: np.random.Generator, N: int, T: int, rel_k) -> ExperimentParams:
     kw = _state_distributions(model, rng, alpha_max=1.999, var_a=([1e-4, 0.01, 0.05, 0.2, 1.0], [0.2, 0.35, 0.2, 0.15, 0.1]),
                               rel_k=rel_k, n_states=[2, 3])
     kw.update(model=model, N=N, T=T, L=CHALLENGE_L)
@@ -124,7 +127,7 @@ def wide_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: i
 def widek_params(model: str, rng: np.random.Generator, N: int = CHALLENGE_N, T: int = 200) -> ExperimentParams:
     """:func:`wide_params` with ``broadk``'s K spreads: relative K variance up to 100 (probabilities 0.2, 0.3, 0.2,
     0.1, 0.1, 0.1 for 10⁻³ … 100), which ``wide`` (up to 10) lacked on the benchmark's "K var 100" experiment."""
-    return wide_params(model, rng, N, T, rel_k=([1e-3, 0.01, 0.1, 1.0, 10.0, 100.0], [0.2, 0.3, 0.2, 0.1, 0.1, 0.1]))
+    return _wide(model, rng, N, T, rel_k=([1e-3, 0.01, 0.1, 1.0, 10.0, 100.0], [0.2, 0.3, 0.2, 0.1, 0.1, 0.1]))
 
 
 PRIORS = {"challenge": challenge_params, "broad": broad_params, "broadk": broadk_params, "wide": wide_params,
