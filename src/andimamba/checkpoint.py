@@ -23,6 +23,8 @@ segmenter           :class:`~andimamba.segments.SegmenterConfig` fields plus ``"
 train               the training run (:class:`andimamba.train.TrainConfig` without ``model``), with no
                     machine path: ``shards`` as ``{"name", "files"}``, a run-folder ``init_from`` as
                     ``{"name"}``; null for weights made outside ``andimamba train``
+average             only in averaged weights (:func:`andimamba.train.average.average_checkpoints`): the
+                    ingredients, ``{"of": [{"name", "weight", "train", "average"}, ...]}``
 ==================  ==================================================================================
 
 The segmenter lives in config.json rather than its own file so that one file describes everything
@@ -140,6 +142,7 @@ def write_config(
     train: dict[str, Any] | None = None,
     window: int | None = DEFAULT_WINDOW,
     segmenter: dict[str, Any] | None = None,
+    average: dict[str, Any] | None = None,
 ) -> None:
     """Write ``DIR/config.json`` in format 2 (atomically), and ``DIR/run_paths.json`` when ``train`` names paths.
 
@@ -157,6 +160,8 @@ def write_config(
     segmenter : dict, optional
         :class:`~andimamba.segments.SegmenterConfig` fields plus ``"tuning"``; None: defaults, not tuned.
         A legacy ``segmenter.json`` in the folder is removed (pass its content here to keep it).
+    average : dict, optional
+        The ``average`` record of averaged weights (key written only when given).
     """
     from andimamba import __version__
 
@@ -171,6 +176,8 @@ def write_config(
         "segmenter": segmenter,
         "train": public,
     }
+    if average is not None:
+        payload["average"] = average
     if paths:
         atomic_write_bytes(directory / RUN_PATHS, json_bytes(paths))
     atomic_write_bytes(directory / CONFIG, json_bytes(payload))

@@ -18,7 +18,7 @@ from .errors import REPORT, UserError
 
 __all__ = ["COMMANDS", "UserError", "build_parser", "main"]
 
-COMMANDS = ("simulate", "make_shards", "train", "plot_curves", "predict", "score", "tune_segmenter", "export_onnx")
+COMMANDS = ("simulate", "make_shards", "train", "plot_curves", "predict", "score", "tune_segmenter", "average", "export_onnx")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ distributed     devices, threads, the ``torchrun`` process group and its collect
 state           the resume state (``train_state.*``: weights, optimizer, RNG, record)
 loop            :func:`train` (the loop, checkpoints, exact resume, time budget) and :func:`train_step`
 workers         :class:`~andimamba.train.workers.SimulationPool`: training data simulated in worker processes
+average         :func:`~andimamba.train.average.average_checkpoints`: weights of several checkpoints averaged
 ==============  ==========================================================================================
 
 What a run writes and how it resumes: :mod:`andimamba.train.loop`; the weights and config it leaves for
