@@ -72,10 +72,11 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path, weights: S
     for p, c in zip(paths[1:], ckpts[1:]):
         model = {k: v for k, v in c.config["model"].items() if k != "scan_impl"}
         for what, a, b in (("architecture", ref_model, model), ("features", first.config["features"], c.config["features"]),
-                           ("window", first.window, c.window)):
-            if a != b:
-                raise UserError(f"{p}: its {what} ({b}) differs from {paths[0]}'s ({a}); only checkpoints of "
-                                "one architecture, feature version and window can be averaged")
+                           ("window", {"window": first.window}, {"window": c.window})):
+            diff = [f"{k} {b.get(k)} vs {a.get(k)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+            if diff:
+                raise UserError(f"{p}: its {what} differs from {paths[0]}'s ({'; '.join(diff)}); only checkpoints of one "
+                                "architecture, feature version and window can be averaged")
     states = [c.model.state_dict() for c in ckpts]
     mean = {}
     for name, t0 in states[0].items():
