@@ -12,6 +12,8 @@ Levers:
 - ``shipped``: the model's own segmenter settings (``config.json``).
 - ``threshold T``: the CP-probability threshold set to T (other settings shipped).
 - ``peak window ±w``: a CP-probability peak must be the largest within ±w frames (shipped: 3).
+- ``CP mass ±m ≥ T``: CPs at the peaks of the CP probability summed over ±m frames (a peak spread over
+  neighbouring frames counts as much as a sharp one), threshold T on that sum.
 - ``refine ±w``: each CP moved within ±w frames to the split that best separates the mean log squared step on
   either side (a mean-shift fit over the segment's neighbours, at most 15 frames each side).
 - ``α [and K] of 6–M-frame segments from the likelihood``: the shipped segments, with the α (and K) of every
@@ -76,6 +78,12 @@ def frame_outputs(model: str, exps: list[dict]) -> list[dict]:
     """Per-frame outputs of ``model`` for every experiment (each (b, l[, 4]))."""
     pred = load_predictor(model)
     return [pred.frame_outputs(ex["pos"], ex["L"]) for ex in exps]
+
+
+def cp_mass(cp_prob: np.ndarray, m: int) -> np.ndarray:
+    """(b, l) the CP probability summed over frames t − m … t + m (padding frames hold 0)."""
+    pad = np.pad(cp_prob, [(0, 0), (m, m)])
+    return np.lib.stride_tricks.sliding_window_view(pad, 2 * m + 1, axis=1).sum(axis=2)
 
 
 def refine(cps: np.ndarray, xy: np.ndarray, w: int, reach: int = 15) -> np.ndarray:
@@ -198,6 +206,11 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
         if want(name := f"{first}: threshold {thr}"):
             c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
             yield name, [decide(o, ex["L"], c) for ex, o in zip(exps, outs[first])]
+    for m, thrs in ((1, (1.0, 1.5, 1.8, 2.1)), (2, (1.5, 2.0, 2.5))):
+        for thr in thrs:
+            if want(name := f"{first}: CP mass ±{m} ≥ {thr}"):
+                c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
+                yield name, [decide({**o, "cp_prob": cp_mass(o["cp_prob"], m)}, ex["L"], c) for ex, o in zip(exps, outs[first])]
     for w in (1, 2):
         if want(name := f"{first}: refine ±{w}"):
             preds = []
