@@ -36,7 +36,7 @@ from andimamba.sim.recipes import RECIPES  # noqa: E402
 from andimamba.sim.experiment import simulate_experiment  # noqa: E402
 from andimamba.sim.layout import write_experiment  # noqa: E402
 
-SEED = 2024
+SEED = 2024  # the default realisation (every table in docs/results.md unless it says otherwise)
 
 
 def experiments(recipe: str = "published"):
@@ -44,9 +44,9 @@ def experiments(recipe: str = "published"):
     return RECIPES[recipe]()
 
 
-def _marker(ref: Path, recipe: str, n_fovs: int, generator: str) -> None:
+def _marker(ref: Path, recipe: str, n_fovs: int, generator: str, seed: int = SEED) -> None:
     """Write, or check against, the settings a reference folder was built with."""
-    want = {"recipe": recipe, "fovs_per_experiment": int(n_fovs), "generator": generator, "seed": SEED}
+    want = {"recipe": recipe, "fovs_per_experiment": int(n_fovs), "generator": generator, "seed": int(seed)}
     f = ref / "benchmark.json"
     if f.exists():
         have = json.loads(f.read_text())
@@ -82,18 +82,19 @@ def andi_fovs(part: Path, p, n_fovs: int, seed: int):
     return fovs, np.stack(ens)
 
 
-def build_reference(root: Path, n_fovs: int, generator: str, recipe: str = "published") -> int:
-    """Build the missing experiments of a reference folder; returns how many were built."""
+def build_reference(root: Path, n_fovs: int, generator: str, recipe: str = "published", seed: int = SEED) -> int:
+    """Build the missing experiments of a reference folder (experiment e seeded ``seed + e``); returns how many were
+    built."""
     built = 0
     for e, (_, p) in enumerate(experiments(recipe)):
         if (andi2.exp_dir(root, e) / "params.json").exists():
             continue
         t = time.perf_counter()
         if generator == "ours":
-            _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=SEED + e, progress=False)
+            _, fovs = simulate_experiment(params=p, n_fovs=n_fovs, seed=seed + e, progress=False)
             write_experiment(root, e, p, fovs, overwrite=True)
         else:
-            fovs, ens = andi_fovs(root / ".partial" / f"exp_{e}", p, n_fovs, SEED + e)
+            fovs, ens = andi_fovs(root / ".partial" / f"exp_{e}", p, n_fovs, seed + e)
             mat = ens[0].copy()  # (5, k); weights: andi's per-FOV counts summed and normalised
             mat[-1] = 1.0 if mat.shape[1] == 1 else ens[:, -1].sum(0) / ens[:, -1].sum()
             write_experiment(root, e, p, fovs, overwrite=True, ensemble=mat)
@@ -151,20 +152,22 @@ def main():
     ap.add_argument("--rescore", action="store_true", help="score existing prediction folders without predicting again")
     ap.add_argument("--build-only", action="store_true", help="build the reference folders and stop")
     ap.add_argument("--sets", nargs="+", default=["ours", "andi"], help="which reference sets to evaluate")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"realisation: experiment e seeded seed + e (default {SEED}); "
+                    "another seed gives an independent set (use another --out)")
     a = ap.parse_args()
     import torch
 
     from benchmark_stats import _cpu
 
-    print(f"machine: {platform.machine()} {_cpu()} | cpus {os.cpu_count()} | torch {torch.__version__} | recipe {a.recipe}")
+    print(f"machine: {platform.machine()} {_cpu()} | cpus {os.cpu_count()} | torch {torch.__version__} | recipe {a.recipe} | seed {a.seed}")
     descs = [d for d, _ in experiments(a.recipe)]
     sets = [("ours", a.fovs)] + ([("andi", a.andi_fovs)] if a.andi_fovs > 0 else [])
     sets = [s for s in sets if s[0] in a.sets]
     for gen, nf in sets:
         ref = a.out / f"ref_{gen}"
-        _marker(ref, a.recipe, nf, gen)
+        _marker(ref, a.recipe, nf, gen, a.seed)
         t = time.perf_counter()
-        if build_reference(ref, nf, gen, a.recipe):
+        if build_reference(ref, nf, gen, a.recipe, a.seed):
             print(f"reference set ({gen} generator, {nf} FOVs/experiment) built in {time.perf_counter() - t:.0f} s")
         if a.build_only:
             continue
