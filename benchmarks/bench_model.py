@@ -3,7 +3,8 @@ paths with each scan, the per-channel-decay variant) vs BiLSTM, side by side in 
 
 Each configuration runs in its own worker subprocess (so peak RSS is its own), all kept alive; the
 parent times them in turns — one repeat of every configuration, then the next repeat — so that a
-load change on a shared machine hits all of them alike, and reports the best repeat of each. Batch of
+load change on a shared machine hits all of them alike, and reports the best repeat of each and the median
+(what a typical call costs), and the median number of minor page faults of an inference call. Batch of
 simulated 200-frame tracks (variable lengths, as in training), features included, full AnDiNet
 (segmentation + K + α stages). "first call" is the first inference of a fresh process, numba kernels loaded
 from the on-disk cache included (not their first compilation).
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -84,9 +86,11 @@ def worker(arch, overrides, threads, batch, config, d_model, by_length=False):
         if cmd == "rss":
             print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
             return
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t = time.perf_counter()
         fns[cmd]()
-        print(json.dumps({"s": time.perf_counter() - t}), flush=True)
+        dt = time.perf_counter() - t
+        print(json.dumps({"s": dt, "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0}), flush=True)
 
 
 def main():
@@ -118,7 +122,8 @@ def main():
         procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
         line = procs[-1].stdout.readline()
         info.append(json.loads(line) if line else None)
-    best = [{"infer": float("inf"), "train": float("inf")} for _ in cases]
+    times = [{"infer": [], "train": []} for _ in cases]
+    faults = [[] for _ in cases]  # minor page faults per inference call
     for _ in range(a.repeats):  # one round = every configuration once, inference then training
         for name in ("infer", "train"):
             for i, p in enumerate(procs):
@@ -126,7 +131,10 @@ def main():
                     continue
                 p.stdin.write(name + "\n")
                 p.stdin.flush()
-                best[i][name] = min(best[i][name], json.loads(p.stdout.readline())["s"])
+                r = json.loads(p.stdout.readline())
+                times[i][name].append(r["s"])
+                if name == "infer":
+                    faults[i].append(r["faults"])
     rss = []
     for i, p in enumerate(procs):
         if info[i] is None:
@@ -136,16 +144,21 @@ def main():
         p.stdin.flush()
         rss.append(json.loads(p.stdout.readline())["peak_rss_mb"])
         p.wait()
-    ref = best[0]
+    best = [{k: min(v) for k, v in t.items()} if t["infer"] else None for t in times]
+    med = [{k: statistics.median(v) for k, v in t.items()} if t["infer"] else None for t in times]
+    ref, ref_med = best[0], med[0]
     print(f"mean track length {info[0]['mean_length']:.0f} frames" if info[0] else "")
-    print("\n| model | params | inference (tracks/s) | × BiLSTM | training (tracks/s) | × BiLSTM | first call (s) | peak RSS (MB) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for (label, _, _), d, bt, mb in zip(cases, info, best, rss):
+    print("\n| model | params | inference (tracks/s) | × BiLSTM | training (tracks/s) | × BiLSTM | first call (s) | peak RSS (MB) "
+          "| median inference (tracks/s) | × BiLSTM | median training (tracks/s) | × BiLSTM | page faults per inference |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (label, _, _), d, bt, mt, mb, fl in zip(cases, info, best, med, rss, faults):
         if d is None:
             print(f"| {label} | failed (see stderr) |")
             continue
         print(f"| {label} | {d['params']:,} | {a.batch / bt['infer']:,.0f} | {ref['infer'] / bt['infer']:.2f} | "
-              f"{a.batch / bt['train']:,.0f} | {ref['train'] / bt['train']:.2f} | {d['first']:.2f} | {mb:,.0f} |", flush=True)
+              f"{a.batch / bt['train']:,.0f} | {ref['train'] / bt['train']:.2f} | {d['first']:.2f} | {mb:,.0f} | "
+              f"{a.batch / mt['infer']:,.0f} | {ref_med['infer'] / mt['infer']:.2f} | {a.batch / mt['train']:,.0f} | "
+              f"{ref_med['train'] / mt['train']:.2f} | {statistics.median(fl):,.0f} |", flush=True)
 
 
 if __name__ == "__main__":
