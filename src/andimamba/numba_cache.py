@@ -37,20 +37,28 @@ def compile_in_child(code: str, *args: str) -> None:
     subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, check=False)
 
 
-_LOCK = threading.Lock()  # one loader at a time: a pipeline may be preloading in another thread
+_GUARD = threading.Lock()  # guards _LOCKS
+_LOCKS: dict = {}  # one lock per (kernel, signature): a pipeline preloads several kernels in threads at once
 _LOADED: set = set()
+
+
+def _lock(key) -> threading.Lock:
+    with _GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 def load(dispatcher, sig, compile_child) -> None:
     """Have ``dispatcher`` compiled for ``sig`` as numba's on-disk cache holds it: on a cache miss,
     ``compile_child()`` first compiles and caches it in a child process; then this process loads it.
 
-    Thread-safe and idempotent: a second caller waits for a load in progress instead of compiling again.
+    Thread-safe and idempotent: a second caller of the same kernel waits for a load in progress instead of
+    compiling again, while different kernels load at the same time (their child compiles run side by side on
+    separate cores: the first ``predict`` after an install compiles three; ``benchmarks/bench_startup.py``).
     """
     key = (id(dispatcher), sig)
     if key in _LOADED:
         return
-    with _LOCK:
+    with _lock(key):
         if key in _LOADED:
             return
         if not cached(dispatcher, sig):
