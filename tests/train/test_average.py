@@ -51,12 +51,12 @@ def test_refuses_what_cannot_be_averaged(tmp_path):
         average_checkpoints([tmp_path / "a", tmp_path / "l"], tmp_path / "x")
     with pytest.raises(UserError, match="at least two"):
         average_checkpoints([tmp_path / "a"], tmp_path / "x")
-    with pytest.raises(UserError, match="--weights: 1 weights for 2"):
+    with pytest.raises(UserError, match="1 weights for 2 checkpoints: give one per checkpoint in weights="):
         average_checkpoints([tmp_path / "a", tmp_path / "a2"], tmp_path / "x", weights=[1])
-    with pytest.raises(UserError, match="non-negative"):
+    with pytest.raises(UserError, match="non-negative numbers with a positive sum in weights="):
         average_checkpoints([tmp_path / "a", tmp_path / "a2"], tmp_path / "x", weights=[1, -1])
     assert not (tmp_path / "x").exists()  # nothing written on a refusal
-    with pytest.raises(UserError, match="already holds a checkpoint"):
+    with pytest.raises(UserError, match="already holds a checkpoint; choose another out=... or pass overwrite=True"):
         average_checkpoints([tmp_path / "a", tmp_path / "a2"], tmp_path / "a")
     average_checkpoints([tmp_path / "a", tmp_path / "a2"], tmp_path / "a2", overwrite=True)
 

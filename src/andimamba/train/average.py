@@ -49,22 +49,22 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path, weights: S
         Fewer than two checkpoints, a weight count or value that does not fit, checkpoints that differ in
         architecture, features or window, or an existing checkpoint at ``out`` without ``overwrite``.
     """
-    from andimamba.checkpoint import CONFIG, WEIGHTS, atomic_write_bytes, json_bytes, tensors_bytes, write_config
+    from andimamba.checkpoint import CONFIG, WEIGHTS, load_checkpoint, tensors_bytes, write_config
+    from andimamba.io.atomic import atomic_write_bytes
+    from andimamba.options import opt
     from andimamba.predict import resolve_model_path
 
     if len(paths) < 2:
         raise UserError(f"averaging needs at least two checkpoints, got {len(paths)}")
     w = [1.0] * len(paths) if weights is None else [float(v) for v in weights]
     if len(w) != len(paths):
-        raise UserError(f"--weights: {len(w)} weights for {len(paths)} checkpoints; give one per checkpoint")
+        raise UserError(f"{len(w)} weights for {len(paths)} checkpoints: give one per checkpoint in {opt('weights')}")
     if any(not (v >= 0) for v in w) or sum(w) <= 0:
-        raise UserError(f"--weights: {w} must be non-negative numbers with a positive sum")
+        raise UserError(f"weights {w}: give non-negative numbers with a positive sum in {opt('weights')}")
     w = [v / sum(w) for v in w]
     out = Path(out)
     if (out / CONFIG).exists() and not overwrite:
-        raise UserError(f"{out} already holds a checkpoint; choose another --out or pass --overwrite")
-
-    from andimamba.checkpoint import load_checkpoint
+        raise UserError(f"{out} already holds a checkpoint; choose another {opt('out')} or pass {opt('overwrite', True)}")
 
     ckpts = [load_checkpoint(resolve_model_path(p)) for p in paths]
     first = ckpts[0]
