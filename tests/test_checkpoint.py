@@ -113,11 +113,15 @@ def test_shipped_weights_hold_the_whole_contract():
         text = (path / "config.json").read_text()
         assert not any(p in text for p in ("/work", "/tmp", "/root", "/home")) and not (path / "segmenter.json").exists()
         c = ckpt.load_checkpoint(path)
-        assert c.window == 200 and c.segmenter_tuned and c.config["format"] == ckpt.FORMAT and "model" not in c.train
-        # trained on the fly from a first run's weights: neither field may name a folder of this machine
-        init = c.train["init_from"]
-        assert c.train["shards"] is None and set(init) == {"name"} and init["name"].startswith(f"{name}_")
-        assert "/" not in init["name"] and "\\" not in init["name"]
+        assert c.window == 200 and c.segmenter_tuned and c.config["format"] == ckpt.FORMAT and "model" not in (c.train or {})
+        # trained on the fly from earlier runs' weights (or averaged from such runs): no field may name a folder of
+        # this machine
+        runs = [c.train] if c.train is not None else [r["train"] for r in c.config["average"]["of"]]
+        assert runs and all(isinstance(r, dict) for r in runs)
+        for run in runs:
+            init = run["init_from"]
+            assert run["shards"] is None and set(init) == {"name"} and init["name"].startswith(f"{name}_")
+            assert "/" not in init["name"] and "\\" not in init["name"]
 
 
 def test_load_model_errors(tmp_path):
