@@ -74,7 +74,14 @@ def test_predict_preloads_the_compiled_kernels(andi_dir, tiny_model, tmp_path, m
     from andimamba.predict import Predictor
 
     calls = []
-    monkeypatch.setattr(Predictor, "preload", lambda self: calls.append("network"))
+
+    def preload(self, after=()):
+        calls.append("network")
+        assert _csv_kernels.preload in after  # the writer's compile queued behind the features', not a third at once
+        for load in after:
+            load()
+
+    monkeypatch.setattr(Predictor, "preload", preload)
     monkeypatch.setattr(_csv_kernels, "preload", lambda: calls.append("writer"))
     src = andi_dir / "track_2/exp_0/trajs_fov_0.csv"
     assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", str(tiny_model), "--no-progress"]) == 0

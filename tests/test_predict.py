@@ -96,3 +96,39 @@ def test_a_trained_folder_loads(tmp_path, net):
     save_model(net, tmp_path)
     pred = load_predictor(tmp_path, window=None)
     _same(pred.predict(_tracks()), Predictor(net, window=None).predict(_tracks()), atol=1e-6)
+
+
+def test_preload_runs_the_mamba_compile_beside_one_other_at_a_time(monkeypatch):
+    """On a fresh install the fused Mamba kernel (the longest compile) gets its own thread; the features kernel and
+    the loaders given in ``after`` run one after another in a second thread, so at most two compile at once."""
+    import threading
+
+    from andimamba import predict as P
+    from andimamba.nn import mamba_fused
+
+    events, done = [], threading.Event()
+
+    def record(name):
+        def load(*_):
+            events.append((name, threading.current_thread().name))
+            if name == "writer":
+                done.set()
+        return load
+
+    monkeypatch.setattr(mamba_fused, "preload", record("mamba"))
+    monkeypatch.setattr(P, "_preload_features", record("features"))
+    torch.manual_seed(0)
+    Predictor(AnDiNet(tiny("bimamba")).eval()).preload(after=(record("writer"),))
+    assert done.wait(10)
+    for t in threading.enumerate():
+        if t.name.startswith("andimamba-preload"):
+            t.join(10)
+    threads = dict(events)
+    assert set(threads) == {"mamba", "features", "writer"}
+    assert threads["features"] == threads["writer"] != threads["mamba"]
+    assert [n for n, _ in events if n != "mamba"] == ["features", "writer"]
+    # the classical method has no network kernels: the loaders still run
+    done.clear()
+    events.clear()
+    Predictor(None, name="classical").preload(after=(record("writer"),))
+    assert done.wait(10) and [n for n, _ in events] == ["writer"]

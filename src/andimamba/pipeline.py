@@ -23,7 +23,6 @@ Units: positions in pixels and time in frames inside; K is reported in px²/fram
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -269,11 +268,10 @@ def as_predictor(model, window: int | str | None = "model", batch_size: int = 51
 
     pred = model if isinstance(model, Predictor) else load_predictor(model, window=window, batch_size=batch_size,
                                                                     loc_noise=loc_noise)
-    pred.preload()  # the compiled kernels load (or compile, once per install) while the caller reads its input
     from .io._csv_kernels import preload
 
-    threading.Thread(target=preload, name="andimamba-preload-csv", daemon=True).start()  # the table writer's
-    return pred
+    pred.preload(after=(preload,))  # the compiled kernels (the table writer's too) load, or compile once per install,
+    return pred  # while the caller reads its input
 
 
 def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,

@@ -88,20 +88,32 @@ class Predictor:
     def is_classical(self) -> bool:
         return self.model is None
 
-    def preload(self) -> None:
-        """Start loading the network's compiled CPU kernels (features; the fused Mamba block) in background threads
-        (on a fresh install: compiling them in child processes, ~2 s and ~10 s), so that it overlaps reading the
-        input; the first forward pass waits for them if needed."""
+    def preload(self, after=()) -> None:
+        """Start loading the network's compiled CPU kernels (the fused Mamba block; the features) in background threads
+        (on a fresh install: compiling them in child processes, ~9 s and ~4 s), so that it overlaps reading the
+        input; the first forward pass waits for them if needed.
+
+        ``after``: further loaders (callables) run one after another behind the features kernel, in its thread: on a
+        fresh install at most two compiles then run at once, and the Mamba block's, the longest, keeps a core to
+        itself (``benchmarks/bench_startup.py``)."""
         import threading
 
         cfg = getattr(self.model, "config", None)
         if cfg is None or next(self.model.parameters()).device.type != "cpu":
+            for load in after:
+                threading.Thread(target=load, name="andimamba-preload", daemon=True).start()
             return
-        threading.Thread(target=_preload_features, name="andimamba-preload-features", daemon=True).start()
         if cfg.arch == "bimamba" and cfg.scan_impl == "auto":
             from .nn.mamba_fused import preload
 
             threading.Thread(target=preload, name="andimamba-preload", daemon=True).start()
+
+        def others():
+            _preload_features()
+            for load in after:
+                load()
+
+        threading.Thread(target=others, name="andimamba-preload-features", daemon=True).start()
 
     def _raw(self, positions: np.ndarray, lengths: np.ndarray) -> dict:
         out = self.model.predict(TrackBatch(positions=positions.astype(np.float32), lengths=lengths), chunk_size=self.batch_size)
