@@ -52,7 +52,12 @@ class DirectionMerge(nn.Module):
     def forward(self, x: torch.Tensor, fwd: torch.Tensor, bwd: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x, fwd, bwd: (b, l, d); mask: (b, l) bool -> (b, l, d), exactly 0 on padding frames."""
         h = torch.cat([fwd, bwd], dim=-1)  # (b, l, 2d)
-        out = self.norm(x + self.ff(h))  # (b, l, d)
+        return self._after_first_linear(x, self.ff[0](h), mask)
+
+    def _after_first_linear(self, x: torch.Tensor, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The rest of the merge from the feed-forward's first Linear's output h (b, l, 2d): GELU, Linear, residual,
+        LayerNorm, padding zeroed -> (b, l, d)."""
+        out = self.norm(x + self.ff[1:](h))  # (b, l, d)
         return torch.where(mask[..., None], out, 0.0)
 
     def forward_projected(self, x: torch.Tensor, y: torch.Tensor, projs: tuple[nn.Linear, nn.Linear], mask: torch.Tensor) -> torch.Tensor:
@@ -70,8 +75,7 @@ class DirectionMerge(nn.Module):
         for p, w in ((projs[0], lin.weight[:, :d]), (projs[1], lin.weight[:, d:])):
             if p.bias is not None:
                 h += w @ p.bias
-        out = self.norm(x + self.ff[1:](h.view(b, l, -1)))  # (b, l, d)
-        return torch.where(mask[..., None], out, 0.0)
+        return self._after_first_linear(x, h.view(b, l, -1), mask)
 
 
 class BidirectionalBlock(nn.Module):
