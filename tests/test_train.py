@@ -215,3 +215,14 @@ def test_init_from_starts_from_the_given_weights(tmp_path):
     assert any(not torch.allclose(b, c) for b, c in zip(src.state_dict().values(), fresh.state_dict().values()))
     with pytest.raises(ValueError, match="differs in"):
         train(_cfg(model=tiny("bilstm"), init_from=str(tmp_path / "src")), tmp_path / "run2", progress=False)
+
+
+def test_cli_offers_every_prior_the_simulator_has():
+    """`train --prior` spells its choices out (the parser must not import the simulator, for start-up): they must be
+    the simulator's PRIORS, no more and no fewer."""
+    from andimamba.cli import build_parser
+    from andimamba.sim.dataset import PRIORS
+
+    parser = build_parser(["train"])
+    train = next(a for a in parser._subparsers._group_actions[0].choices["train"]._actions if "--prior" in a.option_strings)
+    assert set(train.choices) == set(PRIORS)
