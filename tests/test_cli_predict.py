@@ -378,3 +378,34 @@ def test_specialised_pass_keeps_the_first_pass_change_points(andi_dir, tiny_mode
     assert all(np.array_equal(x.cps, y.cps) for x, y in zip(a, b))
     full = [(x, y) for x, y in zip(a, b) if x.regime == "full"]
     assert full and any(not np.allclose(x.alphas, y.alphas) for x, y in full)  # the values are the fine-tuned network's
+
+
+def test_pooling_per_experiment_and_no_pool(andi_dir, tiny_model, tmp_path):
+    import json
+    import shutil
+
+    import pandas as pd
+
+    from andimamba.checkpoint import load_checkpoint, write_segmenter
+    from andimamba.pipeline import predict_folder
+    from andimamba.pooling import PoolingConfig, pool_alphas
+
+    model = tmp_path / "calibrated"
+    shutil.copytree(tiny_model, model)
+    cal = PoolingConfig((0, 21, 81), (0.3, 0.2, 0.1), (0.4, 0.3, 0.2), min_segments=5)
+    write_segmenter(model, load_checkpoint(model).segmenter, None, cal)
+    for flag, out in (([], "pooled"), (["--no-pool"], "raw")):
+        assert main(["predict", str(andi_dir), "--out", str(tmp_path / out), "--model", str(model), "--no-progress", *flag]) == 0
+    pooled, raw = (pd.read_csv(tmp_path / d / "segments.csv") for d in ("pooled", "raw"))
+    same = ["experiment", "fov", "track_id", "start_frame", "end_frame", "state", "K_px2_per_frame_alpha"]
+    pd.testing.assert_frame_equal(pooled[same], raw[same])
+    mobile = raw.state.between(1, 3) & (raw.regime == "full")
+    assert not np.allclose(pooled.alpha[mobile], raw.alpha[mobile]) and np.array_equal(pooled.alpha[~mobile], raw.alpha[~mobile])
+    record = json.loads((tmp_path / "pooled" / "run.json").read_text())["pooled"]
+    assert {r["experiment"] for r in record} == {0, 1} and json.loads((tmp_path / "raw" / "run.json").read_text())["pooled"] == []
+    # each experiment pooled on its own: the same as pooling that experiment's tracks alone
+    run = predict_folder(andi_dir, model=str(model), pool=False)
+    exp0 = [r for g, res in zip(run.groups, run.results) if g.experiment == 0 for r in res]
+    alone, _ = pool_alphas(exp0, cal)
+    got = pooled[pooled.experiment == 0].alpha.to_numpy()
+    np.testing.assert_allclose(got, np.concatenate([r.alphas for r in alone]), rtol=1e-6)

@@ -21,3 +21,7 @@ def test_tune_segmenter_writes_best_and_predict_uses_it(tmp_path, monkeypatch):
     assert saved["cp_threshold"] == best.cp_threshold and saved["tuning"]["n_fovs"] == 1
     assert load_checkpoint(tmp_path).segmenter == best
     assert load_predictor(tmp_path).segmenter == best
+    # the pooling calibration is measured with the chosen settings on the same tracks, and predict gets it
+    pc = load_checkpoint(tmp_path).pooling
+    assert pc is not None and load_predictor(tmp_path).pooling == pc
+    assert len(pc.alpha_sd) == len(pc.length_edges) and all(0 < s < 2 for s in pc.alpha_sd)

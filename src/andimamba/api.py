@@ -77,10 +77,14 @@ _COMMON_DOC = """
         Localisation noise std per coordinate, in pixels, when known (short tracks).
     progress : bool
         Show a progress bar.
+    pool : bool
+        Pool the segment α over all tracks of ``df``, taken as one experiment (default): the network's α of
+        a short segment moves toward the population of the table's segments by how uncertain it is
+        (:mod:`andimamba.pooling`). Pass False when ``df`` mixes unrelated experiments.
 """
 
 
-def _predict(df, pixel_size, frame_interval, columns, units, model, min_length, tta, window, batch_size, loc_noise, progress):
+def _predict(df, pixel_size, frame_interval, columns, units, model, min_length, tta, window, batch_size, loc_noise, progress, pool):
     """Read ``df``, run the model; returns (Tracks, results, Prediction, label of the track id column)."""
     from .io import tracks_from_dataframe
     from .pipeline import as_predictor, run_predictor
@@ -90,7 +94,7 @@ def _predict(df, pixel_size, frame_interval, columns, units, model, min_length, 
     pred = as_predictor(model, window, batch_size, loc_noise)
     tracks = tracks_from_dataframe(df, pixel_size=pixel_size, frame_interval=frame_interval, columns=columns, units=units,
                                    min_length=min_length, name="df")
-    run = run_predictor([tracks], pred, tta=tta, pixel_size=pixel_size, frame_interval=frame_interval, progress=progress)
+    run = run_predictor([tracks], pred, tta=tta, pixel_size=pixel_size, frame_interval=frame_interval, progress=progress, pool=pool)
     label = {str(c).strip(): c for c in df.columns}[tracks.columns["track"]]
     return tracks, run.results[0], run, label
 
@@ -116,7 +120,7 @@ def _check_free(df, names) -> None:
 def characterize(df: pd.DataFrame, pixel_size: float | None = None, frame_interval: float | None = None, columns=None,
                  units: str | None = None, model="bimamba", *, min_length: int = SHORT_MIN_LENGTH, tta: bool = False,
                  window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None,
-                 progress: bool = False) -> pd.DataFrame:
+                 progress: bool = False, pool: bool = True) -> pd.DataFrame:
     """Change points and per-segment α, K and state of every track of a tidy table.
     {common}
     Returns
@@ -142,7 +146,7 @@ def characterize(df: pd.DataFrame, pixel_size: float | None = None, frame_interv
     >>> segs.groupby("state_name").alpha.median()  # doctest: +SKIP
     """
     tracks, results, run, label = _predict(df, pixel_size, frame_interval, columns, units, model, min_length, tta, window,
-                                           batch_size, loc_noise, progress)
+                                           batch_size, loc_noise, progress, pool)
     seg = run.segments()
     if label in seg.columns:
         raise UserError(f"your track id column is named {label!r}, like a result column: rename it")
@@ -162,7 +166,7 @@ if characterize.__doc__:  # None under python -OO
 def annotate(df: pd.DataFrame, pixel_size: float | None = None, frame_interval: float | None = None, columns=None,
              units: str | None = None, model="bimamba", *, min_length: int = SHORT_MIN_LENGTH, tta: bool = False,
              window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None,
-             progress: bool = False) -> pd.DataFrame:
+             progress: bool = False, pool: bool = True) -> pd.DataFrame:
     """Your table with per-frame α, K, state and change-point probability added.
     {common}
     Returns
@@ -187,7 +191,7 @@ def annotate(df: pd.DataFrame, pixel_size: float | None = None, frame_interval: 
     added = ["alpha", K_PX] + ([K_UM] if k_um else []) + ["state", "state_name", "cp_prob", "segment", "regime"]
     _check_free(df, added)
     tracks, results, run, label = _predict(df, pixel_size, frame_interval, columns, units, model, min_length, tta, window,
-                                           batch_size, loc_noise, progress)
+                                           batch_size, loc_noise, progress, pool)
     _, offset = _track_keys(tracks, results, df, label)
     n = len(df)
     where = tracks.source_rows  # (n_kept,) df row of each analysed position, in results order
@@ -224,7 +228,7 @@ if annotate.__doc__:
 
 def analyze_folder(path, model="bimamba", *, submission=None, min_length: int = SHORT_MIN_LENGTH, tta: bool = False,
                    specialise: bool = False, specialise_steps: int | None = None, window: int | str | None = "model",
-                   batch_size: int = 512, progress: bool = False) -> pd.DataFrame:
+                   batch_size: int = 512, progress: bool = False, pool: bool = True) -> pd.DataFrame:
     """Segments of every track of an AnDi-2 challenge folder (``track_2/exp_E/trajs_fov_J.csv``).
 
     Parameters
@@ -239,6 +243,8 @@ def analyze_folder(path, model="bimamba", *, submission=None, min_length: int = 
         and ``ensemble_labels.txt`` per experiment (files replaced atomically).
     min_length, tta, window, batch_size, progress
         As in :func:`characterize`.
+    pool : bool
+        Pool the segment α of each experiment (``exp_E``) (default; :mod:`andimamba.pooling`).
     specialise : bool
         Second pass per experiment with a copy of the network fine-tuned on simulations matching
         the first pass (about a minute per experiment on 2 cores; networks only).
@@ -254,7 +260,8 @@ def analyze_folder(path, model="bimamba", *, submission=None, min_length: int = 
     from .pipeline import predict_folder
 
     run = predict_folder(path, model=model, min_length=min_length, tta=tta, specialise=specialise,
-                         specialise_steps=specialise_steps, window=window, batch_size=batch_size, progress=progress)
+                         specialise_steps=specialise_steps, window=window, batch_size=batch_size, progress=progress,
+                         pool=pool)
     if submission is not None:
         run.write_submission(submission)
     seg = run.segments()

@@ -19,7 +19,9 @@ features            ``{"version", "names"}``: :data:`~andimamba.nn.features.FEAT
 window              frames: the training track length; tracks longer than this are predicted in
                     half-overlapping windows of this length (the default of ``andimamba predict``)
 segmenter           :class:`~andimamba.segments.SegmenterConfig` fields plus ``"tuning"`` (how it was
-                    chosen), written by :func:`write_segmenter`; null: the defaults (not tuned)
+                    chosen) and ``"pooling"`` (:class:`~andimamba.pooling.PoolingConfig`: the segment-α
+                    errors measured on the tuning set, or absent), written by :func:`write_segmenter`;
+                    null: the defaults (not tuned, no pooling)
 train               the training run (:class:`andimamba.train.TrainConfig` without ``model``), with no
                     machine path: ``shards`` as ``{"name", "files"}``, a run-folder ``init_from`` as
                     ``{"name"}``; null for weights made outside ``andimamba train``
@@ -61,6 +63,7 @@ from andimamba.errors import InputNotFoundError, UserError
 from andimamba.io.atomic import atomic_write_bytes
 from andimamba.nn.features import FEATURE_NAMES, FEATURE_VERSION
 from andimamba.nn.model import AnDiNet, ModelConfig
+from andimamba.pooling import PoolingConfig
 from andimamba.segments import SegmenterConfig
 
 __all__ = [
@@ -229,8 +232,10 @@ def read_train_record(directory: str | Path) -> dict[str, Any] | None:
     return train
 
 
-def write_segmenter(directory: str | Path, segmenter: SegmenterConfig, tuning: dict[str, Any] | None = None) -> None:
-    """Record ``segmenter`` (and how it was chosen) in ``DIR/config.json``; the rest is kept as it is.
+def write_segmenter(directory: str | Path, segmenter: SegmenterConfig, tuning: dict[str, Any] | None = None,
+                    pooling: PoolingConfig | None = None) -> None:
+    """Record ``segmenter`` (how it was chosen, and the pooling calibration made with it) in ``DIR/config.json``;
+    the rest is kept as it is.
 
     A legacy folder is rewritten in format 2 (its machine paths move to ``run_paths.json``) and its
     ``segmenter.json`` removed (every format-2 write removes it).
@@ -238,7 +243,10 @@ def write_segmenter(directory: str | Path, segmenter: SegmenterConfig, tuning: d
     directory = Path(directory)
     cfg = read_config(directory)
     public, paths = split_machine_paths(cfg["train"]) if cfg["train"] is not None else (None, {})  # no-op in format 2
-    cfg.update(train=public, segmenter={**segmenter.to_dict(), "tuning": tuning})
+    record = {**segmenter.to_dict(), "tuning": tuning}
+    if pooling is not None:
+        record["pooling"] = pooling.to_dict()
+    cfg.update(train=public, segmenter=record)
     if paths:
         atomic_write_bytes(directory / RUN_PATHS, json_bytes(paths))
     atomic_write_bytes(directory / CONFIG, json_bytes(cfg))
@@ -300,6 +308,12 @@ class Checkpoint:
     def segmenter_tuned(self) -> bool:
         """Whether the segmenter was tuned for these weights (else the defaults are used)."""
         return self.config["segmenter"] is not None
+
+    @property
+    def pooling(self) -> PoolingConfig | None:
+        """The segment-α errors for per-experiment pooling (None: not calibrated; ``predict`` then does not pool)."""
+        seg = self.config["segmenter"]
+        return PoolingConfig(**seg["pooling"]) if seg and seg.get("pooling") else None
 
     @property
     def train(self) -> dict[str, Any] | None:

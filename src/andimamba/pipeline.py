@@ -23,7 +23,7 @@ Units: positions in pixels and time in frames inside; K is reported in px²/fram
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -58,6 +58,10 @@ class Prediction:
         Whether the network was averaged over the 8 rotations/reflections.
     specialised : bool
         Whether a second pass used a network fine-tuned per experiment.
+    pooled : dict
+        Per experiment whose segment α was pooled (:mod:`andimamba.pooling`; the key is the AnDi-2 experiment
+        number, None for a file): state code → the fitted :class:`~andimamba.pooling.Mixture`. Empty when nothing
+        was pooled.
     andi : bool
         Read from an AnDi-2 challenge folder: tables get ``experiment, fov`` columns and
         :meth:`write` writes the submission layout.
@@ -72,6 +76,7 @@ class Prediction:
     model: str
     tta: bool = False
     specialised: bool = False
+    pooled: dict = field(default_factory=dict)
     andi: bool = False
     pixel_size: float | None = None
     frame_interval: float | None = None
@@ -186,7 +191,11 @@ class Prediction:
         """What was read and done, as a JSON-able dict (the CLI's ``run.json``)."""
         from . import __version__
 
+        from .andi2 import STATE_NAMES
+
+        pooled = [{"experiment": e, "state": STATE_NAMES[s], **m.to_dict()} for e, fits in self.pooled.items() for s, m in fits.items()]
         return {"andimamba": __version__, "model": self.model, "tta": bool(self.tta), "specialise": bool(self.specialised),
+                "pooled": pooled,
                 "pixel_size_um": self.pixel_size, "frame_interval_s": self.frame_interval, "tracks": self.n_tracks,
                 "tracks_full": self.n_tracks - self.n_short, "tracks_short": self.n_short, "segments": self.n_segments,
                 "skipped_short": len(self.skipped), "split_at_gaps": sum(g.n_split for g in self.groups),
@@ -200,11 +209,8 @@ def _specialised(pred, groups: Sequence[Tracks], first: list, tta: bool, steps: 
     from .specialise import SpecialiseConfig, specialise
 
     cfg = SpecialiseConfig(**({"steps": steps} if steps else {}))
-    by_exp: dict = {}
-    for i, g in enumerate(groups):
-        by_exp.setdefault(g.experiment, []).append(i)
     out = list(first)
-    for e, idx in by_exp.items():
+    for e, idx in _experiments(groups).items():
         full = [r for i in idx for r in first[i] if r.regime == "full"]  # short tracks say nothing of change points
         if not full:
             continue
@@ -218,9 +224,34 @@ def _specialised(pred, groups: Sequence[Tracks], first: list, tta: bool, steps: 
     return out
 
 
+def _experiments(groups: Sequence[Tracks]) -> dict:
+    """Indices of the groups of each experiment (AnDi-2 folder: its ``exp_E``; files: all of them, key None)."""
+    by_exp: dict = {}
+    for i, g in enumerate(groups):
+        by_exp.setdefault(g.experiment, []).append(i)
+    return by_exp
+
+
+def _pooled(groups: Sequence[Tracks], results: list, cfg) -> tuple[list, dict]:
+    """``results`` with the segment α of every experiment pooled (:func:`andimamba.pooling.pool_alphas`)."""
+    from .pooling import pool_alphas
+
+    out, fits = list(results), {}
+    for e, idx in _experiments(groups).items():
+        flat = [r for i in idx for r in results[i]]
+        pooled, mixtures = pool_alphas(flat, cfg)
+        if not mixtures:
+            continue
+        fits[e] = mixtures
+        at = 0
+        for i in idx:
+            out[i], at = pooled[at: at + len(results[i])], at + len(results[i])
+    return out, fits
+
+
 def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specialise: bool = False,
                   specialise_steps: int | None = None, andi: bool = False, pixel_size: float | None = None,
-                  frame_interval: float | None = None, progress: bool = False) -> Prediction:
+                  frame_interval: float | None = None, progress: bool = False, pool: bool = True) -> Prediction:
     """Segments of every track of ``groups`` with a loaded predictor.
 
     Parameters
@@ -242,6 +273,11 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
         µm/px and s/frame; default the first group's metadata.
     progress : bool
         Progress bars.
+    pool : bool
+        Pool the segment α of each experiment (:mod:`andimamba.pooling`): the network's estimate of each mobile
+        segment moved toward the population of its experiment by how uncertain it is (a segment of 10 frames
+        much, one of 100 frames little). Needs the model's calibration (recorded by ``tune-segmenter``; the
+        shipped networks have it); a no-op for the classical method and for uncalibrated models.
 
     Returns
     -------
@@ -255,10 +291,13 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
                                        desc=f"{len(groups)} fields of view" if andi else "tracks")
     if specialise:
         results = _specialised(predictor, groups, results, tta, specialise_steps, progress)
+    fits = {}
+    if pool and predictor.pooling is not None:
+        results, fits = _pooled(groups, results, predictor.pooling)
     px = pixel_size or (groups[0].pixel_size if groups else None)
     dt = frame_interval or (groups[0].frame_interval if groups else None)
-    return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, andi=andi, pixel_size=px,
-                      frame_interval=dt)
+    return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, pooled=fits, andi=andi,
+                      pixel_size=px, frame_interval=dt)
 
 
 def as_predictor(model, window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None):
@@ -277,7 +316,7 @@ def as_predictor(model, window: int | str | None = "model", batch_size: int = 51
 def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,
                  columns=None, units: str | None = None, min_length: int = SHORT_MIN_LENGTH, model="bimamba", tta: bool = False,
                  specialise: bool = False, specialise_steps: int | None = None, window: int | str | None = "model",
-                 batch_size: int = 512, loc_noise: float | None = None, progress: bool = False) -> Prediction:
+                 batch_size: int = 512, loc_noise: float | None = None, progress: bool = False, pool: bool = True) -> Prediction:
     """Read one track file (any format :func:`andimamba.io.read_tracks` knows) and predict.
 
     Parameters
@@ -296,8 +335,8 @@ def predict_file(path, format: str = "auto", *, pixel_size: float | None = None,
     model : str, path or Predictor
         ``"bimamba"`` (default), ``"bilstm"``, ``"classical"``, a trained run folder, or a loaded
         :class:`~andimamba.predict.Predictor`.
-    tta, specialise, specialise_steps
-        See :func:`run_predictor`.
+    tta, specialise, specialise_steps, pool
+        See :func:`run_predictor` (the whole file is one experiment for ``specialise`` and ``pool``).
     window : int, None or "model"
         Tracks longer than this run in half-overlapping windows of this length; None: whole;
         ``"model"`` (default): the window stored with the model (200 frames for the shipped ones).
@@ -318,16 +357,16 @@ def predict_file(path, format: str = "auto", *, pixel_size: float | None = None,
     tracks = read_tracks(path, format=format, pixel_size=pixel_size, frame_interval=frame_interval, columns=columns,
                          units=units, min_length=min_length)
     return run_predictor([tracks], pred, tta=tta, specialise=specialise, specialise_steps=specialise_steps,
-                         pixel_size=pixel_size, frame_interval=frame_interval, progress=progress)
+                         pixel_size=pixel_size, frame_interval=frame_interval, progress=progress, pool=pool)
 
 
 def predict_folder(path, *, min_length: int = SHORT_MIN_LENGTH, model="bimamba", tta: bool = False, specialise: bool = False,
                    specialise_steps: int | None = None, window: int | str | None = "model", batch_size: int = 512,
-                   loc_noise: float | None = None, progress: bool = False) -> Prediction:
+                   loc_noise: float | None = None, progress: bool = False, pool: bool = True) -> Prediction:
     """Read an AnDi-2 challenge folder (``track_2/exp_E/trajs_fov_J.csv``, pixels) and predict.
 
     Parameters are those of :func:`predict_file` (no format, units or calibration: challenge
-    files are in pixels and frames). Returns a :class:`Prediction` in folder mode, whose
+    files are in pixels and frames); ``specialise`` and ``pool`` work per ``exp_E``. Returns a :class:`Prediction` in folder mode, whose
     :meth:`~Prediction.write_submission` writes the official submission layout.
     """
     from .io import read_andi_folder
@@ -335,4 +374,4 @@ def predict_folder(path, *, min_length: int = SHORT_MIN_LENGTH, model="bimamba",
     pred = as_predictor(model, window, batch_size, loc_noise)
     groups = read_andi_folder(path, min_length=min_length)
     return run_predictor(groups, pred, tta=tta, specialise=specialise, specialise_steps=specialise_steps, andi=True,
-                         progress=progress)
+                         progress=progress, pool=pool)

@@ -67,6 +67,9 @@ class Predictor:
         Label of the model in outputs.
     loc_noise : float, optional
         Localisation noise std per coordinate (px), when known: used by the short-track estimator.
+    pooling : PoolingConfig, optional
+        The network's segment-α errors (from ``tune-segmenter``), which per-experiment pooling needs
+        (:mod:`andimamba.pooling`, applied by :func:`andimamba.pipeline.run_predictor`); None: no pooling.
 
     Notes
     -----
@@ -76,9 +79,10 @@ class Predictor:
     """
 
     def __init__(self, model=None, segmenter: SegmenterConfig | None = None, window: int | None = None, batch_size: int = 512, name: str = "",
-                 loc_noise: float | None = None):
+                 loc_noise: float | None = None, pooling=None):
         self.model = model
         self.loc_noise = loc_noise
+        self.pooling = pooling
         self.segmenter = segmenter or SegmenterConfig()
         self.window = window
         self.batch_size = int(batch_size)
@@ -294,4 +298,4 @@ def load_predictor(name_or_path: str | Path = DEFAULT_MODEL, device: str = "cpu"
         raise UserError(f"cannot load model from {path}: {str(exc).splitlines()[0]} — re-train it or pick another "
                         f"{opt('model')}") from None
     return Predictor(ck.model, segmenter=ck.segmenter, window=ck.window if window == "model" else window, batch_size=batch_size,
-                     name=str(name_or_path), loc_noise=loc_noise)
+                     name=str(name_or_path), loc_noise=loc_noise, pooling=ck.pooling)

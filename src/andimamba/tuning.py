@@ -7,7 +7,9 @@ benchmark experiments, with a seed disjoint from training and from the benchmark
 ranked as the AnDi-2 challenge ranked teams: by the
 mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is recorded in the
 checkpoint's ``config.json`` (:func:`andimamba.checkpoint.write_segmenter`), where
-:func:`andimamba.checkpoint.load_checkpoint` (and so :func:`andimamba.predict.load_predictor`) finds it.
+:func:`andimamba.checkpoint.load_checkpoint` (and so :func:`andimamba.predict.load_predictor`) finds it,
+together with the errors of the winner's segment α and K by segment length on the same tuning set
+(:func:`andimamba.pooling.calibrate`), which per-experiment pooling needs.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ STATE_WEIGHTS = ((1.0, 1.0, 1.0, 1.0), (0.5, 0.5, 1.0, 1.0), (0.25, 0.5, 1.0, 1.
 
 
 def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> tuple[SegmenterConfig, pd.DataFrame]:
-    """Pick the best ``SegmenterConfig`` for the model in ``model_dir`` and record it in its ``config.json``.
+    """Pick the best ``SegmenterConfig`` for the model in ``model_dir`` and record it in its ``config.json``, with
+    the :class:`~andimamba.pooling.PoolingConfig` measured with it.
 
     Returns
     -------
@@ -65,6 +68,7 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
     """
     from .checkpoint import write_segmenter
     from .metrics import single_trajectory_scores
+    from .pooling import calibrate
     from .predict import load_predictor
     from .result import SegmentResult, segments_from_labels
 
@@ -101,5 +105,7 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
     table = table.sort_values("mean_rank", kind="stable")
     best = cands[table.index[0]]  # the candidate object itself, not a round-trip through the table's dtypes
     table = table.reset_index(drop=True)
-    write_segmenter(model_dir, best, {"n_fovs": n_fovs, "seed": seed, "tracks": n})
+    truth = [t[i] for _, t, _, _ in exps for i in range(len(t))]
+    pooling = calibrate(truth, [r for _, _, out, lengths in exps for r in segment_batch(out, lengths, cfg=best)])
+    write_segmenter(model_dir, best, {"n_fovs": n_fovs, "seed": seed, "tracks": n}, pooling)
     return best, table

@@ -48,6 +48,9 @@ def register(sub) -> None:
                    "file): fine-tune a copy of the network on simulations matching the first pass's ensemble answer, then "
                    "re-estimate alpha, K and states of the first pass's segments, its change points kept (seeded; about "
                    "half a minute per experiment on one core)")
+    p.add_argument("--no-pool", action="store_true", help="each segment's alpha from its own track only (default: pooled per "
+                   "experiment - each exp_* of an AnDi-2 folder, or the whole file - the network's alpha of a short segment moved "
+                   "toward its experiment's population by how uncertain it is; docs/results.md)")
     p.add_argument("--specialise-steps", type=int, default=None, help="fine-tuning steps per experiment (default 120)")
     p.add_argument("--plots", action="store_true", help="write PNG plots (alpha-log K map of all segments, one per "
                    "experiment in folder mode, and the first --max-plots tracks)")
@@ -117,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         groups, andi = _read(args)  # errors here leave nothing behind
         run = run_predictor(groups, pred, tta=args.tta, specialise=args.specialise, specialise_steps=args.specialise_steps,
                             andi=andi, pixel_size=args.pixel_size, frame_interval=args.frame_interval,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, pool=not args.no_pool)
         run.write(stage, frames=not args.no_frames, plots=args.plots, max_plots=args.max_plots)
         record = {**run.record(), "input": str(args.input), "min_length": args.min_length, "argv": sys.argv[1:]}
         atomic_write_text(stage / RUN_FILE, json.dumps(record, indent=1) + "\n")
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     n_tracks, n_short = run.n_tracks, run.n_short
     regimes = f" ({n_tracks - n_short} full with change points, {n_short} short)" if n_short else ""
     print(f"{n_tracks} tracks{regimes}, {run.n_segments} segments, model {pred.name}{' +TTA' if args.tta else ''}"
-          f"{' +specialised' if args.specialise else ''}: wrote {args.out} in {dt_s:.1f} s")
+          f"{' +specialised' if args.specialise else ''}{' +pooled' if run.pooled else ''}: wrote {args.out} in {dt_s:.1f} s")
     if not andi:
         print(f"read {args.input}: {groups[0].summary()}", file=sys.stderr)
     if args.min_length < SHORT_MIN_LENGTH and n_short:

@@ -1,0 +1,264 @@
+"""Per-experiment pooling of segment α: an empirical-Bayes correction of the network's per-segment α.
+
+The network estimates each segment's α from that track alone, and on a short segment its error is large (rms
+≈ 0.25 below 40 frames for the shipped Bi-Mamba, ≈ 0.10 above 80; docs/results.md). The segments of one
+experiment, though, come from a few diffusive states shared by all its tracks. Pooling models them as a
+population: the segments' (α, log₁₀K) are noisy measurements ``x_i = θ_i + ε_i`` of their true values, with
+``ε_i ~ N(0, diag(σ_α²(n_i), σ_K²(n_i)))`` and ``σ(n)`` the network's error for a segment of ``n`` frames,
+measured once per model on the tuning set (:func:`calibrate`, run by ``tune-segmenter``) — and ``θ_i`` drawn
+from a Gaussian mixture with diagonal covariances (1 … ``max_components`` components, chosen by BIC). The
+mixture is fitted to the noisy points by extreme deconvolution (Bovy, Hogg & Roweis 2011, the EM for
+heteroscedastic measurement errors), so that its variances are those of the true values, not of the
+estimates; each segment's α becomes its posterior mean under that fit: a long segment keeps its own
+estimate, a short one moves toward the component it belongs to (which K helps identify). Each predicted state
+(confined, free, directed) of an experiment is its own population.
+
+Only α is replaced: the same correction of K made the official K MSLE worse (docs/results.md). Immobile
+segments (α = K = 0 by the AnDi-2 convention), tracks of the short-track regime (their own estimator, with
+another error) and groups of fewer than ``min_segments`` mobile segments are left as they are.
+
+Glossary: n segments, k components, d = 2 dimensions (α, log₁₀K).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .andi2 import IMMOBILE
+from .result import SegmentResult
+
+__all__ = ["PoolingConfig", "Mixture", "calibrate", "fit_mixture", "pool_alphas"]
+
+
+@dataclass
+class PoolingConfig:
+    """The network's per-segment error by segment length (what :func:`pool_alphas` needs to know about a model).
+
+    Attributes
+    ----------
+    length_edges : tuple of int
+        Left edges of the segment-length bins (frames), increasing, the first 0; bin i holds lengths in
+        ``[length_edges[i], length_edges[i + 1])``, the last bin everything above.
+    alpha_sd, log10K_sd : tuple of float
+        Root-mean-square error of the segment α and of its log₁₀K in each bin, on the tuning set.
+    max_components : int
+        Most mixture components per experiment.
+    min_segments : int
+        States with fewer segments in an experiment are not pooled (too few to estimate a population).
+    max_fit_segments : int
+        A mixture is fitted to at most this many segments (a fixed, seeded subset; every segment is then
+        corrected), which bounds the cost on large experiments.
+    """
+
+    length_edges: tuple[int, ...]
+    alpha_sd: tuple[float, ...]
+    log10K_sd: tuple[float, ...]
+    max_components: int = 3
+    min_segments: int = 20
+    max_fit_segments: int = 2000
+
+    def __post_init__(self):
+        self.length_edges = tuple(int(e) for e in self.length_edges)
+        self.alpha_sd = tuple(float(s) for s in self.alpha_sd)
+        self.log10K_sd = tuple(float(s) for s in self.log10K_sd)
+        e, sa, sk = self.length_edges, self.alpha_sd, self.log10K_sd
+        if not e or e[0] != 0 or any(b <= a for a, b in zip(e, e[1:])):
+            raise ValueError(f"length_edges={e!r}: increasing, starting at 0")
+        if len(sa) != len(e) or len(sk) != len(e):
+            raise ValueError(f"alpha_sd and log10K_sd need one value per length bin ({len(e)}), got {len(sa)} and {len(sk)}")
+        if not all(np.isfinite(s) and s > 0 for s in sa + sk):
+            raise ValueError("alpha_sd and log10K_sd must be finite and > 0")
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dict (lists for the tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def noise_sd(self, lengths: np.ndarray) -> np.ndarray:
+        """(n, 2) the error sd of α and log₁₀K for segments of these lengths (frames)."""
+        q = np.searchsorted(np.asarray(self.length_edges), np.asarray(lengths), side="right") - 1
+        return np.stack([np.asarray(self.alpha_sd)[q], np.asarray(self.log10K_sd)[q]], axis=1)
+
+
+@dataclass
+class Mixture:
+    """A deconvolved Gaussian mixture over (α, log₁₀K): weights (k,), means (k, 2), variances (k, 2)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    variances: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"weights": self.weights.tolist(), "means": self.means.tolist(), "variances": self.variances.tolist()}
+
+    def posterior_mean(self, x: np.ndarray, s2: np.ndarray) -> np.ndarray:
+        """(n, 2) E[θ | x] for measurements x (n, 2) with error variances s2 (n, 2)."""
+        v = self.variances[None] + s2[:, None]  # (n, k, 2)
+        lp = (-0.5 * ((x[:, None] - self.means[None]) ** 2 / v + np.log(v))).sum(-1) + np.log(self.weights)[None]  # (n, k)
+        r = np.exp(lp - lp.max(axis=1, keepdims=True))
+        r /= r.sum(axis=1, keepdims=True)
+        post = (self.variances[None] * x[:, None] + s2[:, None] * self.means[None]) / v  # (n, k, 2)
+        return (r[..., None] * post).sum(axis=1)
+
+
+_VAR_FLOOR = 1e-4
+
+
+def _xd_em(x: np.ndarray, s2: np.ndarray, w: np.ndarray, k: int, iters: int = 500, tol: float = 1e-4):
+    """Extreme-deconvolution EM for a diagonal mixture of k components: (Mixture, weighted mean log-likelihood)."""
+    w = w / w.sum()
+    parts = np.array_split(np.argsort(x[:, 1], kind="stable"), k)  # start: k slices of the points by log K
+    mu = np.array([np.average(x[p], axis=0, weights=w[p] + 1e-300) for p in parts])  # (k, 2)
+    spread = np.average((x - np.average(x, axis=0, weights=w)) ** 2, axis=0, weights=w)
+    tau2 = np.tile(np.maximum(spread / k, _VAR_FLOOR), (k, 1))  # (k, 2)
+    pi = np.full(k, 1.0 / k)
+    ll_old = -np.inf
+    for _ in range(iters):
+        v = tau2[None] + s2[:, None]  # (n, k, 2)
+        lp = (-0.5 * ((x[:, None] - mu[None]) ** 2 / v + np.log(2 * np.pi * v))).sum(-1) + np.log(pi)[None]  # (n, k)
+        m = lp.max(axis=1, keepdims=True)
+        ll_i = m[:, 0] + np.log(np.exp(lp - m).sum(axis=1))  # (n,)
+        r = np.exp(lp - ll_i[:, None]) * w[:, None]  # (n, k) weighted responsibilities
+        nk = r.sum(axis=0) + 1e-300
+        pi = nk / nk.sum()
+        b = (tau2[None] * x[:, None] + s2[:, None] * mu[None]) / v  # (n, k, 2) posterior means of θ
+        B = tau2[None] * s2[:, None] / v  # (n, k, 2) posterior variances
+        mu = (r[..., None] * b).sum(axis=0) / nk[:, None]
+        tau2 = np.maximum((r[..., None] * ((b - mu[None]) ** 2 + B)).sum(axis=0) / nk[:, None], _VAR_FLOOR)
+        ll = float((w * ll_i).sum())
+        if ll - ll_old < tol:  # the weighted mean log-likelihood gained less than tol (EM never lowers it)
+            break
+        ll_old = ll
+    pi = np.maximum(pi, 1e-12)
+    return Mixture(pi / pi.sum(), mu, tau2), ll
+
+
+def fit_mixture(x: np.ndarray, s2: np.ndarray, w: np.ndarray, max_components: int = 3) -> Mixture:
+    """Deconvolved diagonal Gaussian mixture of noisy points, the number of components chosen by BIC.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        Measured points.
+    s2 : ndarray, shape (n, d)
+        Their error variances.
+    w : ndarray, shape (n,)
+        Weights (segment lengths in :func:`pool_alphas`: the population of frames, as the AnDi-2 ensemble).
+    max_components : int
+
+    Returns
+    -------
+    Mixture
+    """
+    n, d = x.shape
+    best = None
+    for k in range(1, min(max_components, n) + 1):
+        mix, ll = _xd_em(x, s2, w, k)
+        bic = -2.0 * ll * n + (k * 2 * d + k - 1) * np.log(n)  # ll is a per-point weighted mean
+        if best is None or bic < best[0]:
+            best = (bic, mix)
+    return best[1]
+
+
+def _mobile(r: SegmentResult) -> np.ndarray:
+    return (r.states != IMMOBILE) & (r.Ks > 0)
+
+
+def pool_alphas(results: Sequence[SegmentResult], cfg: PoolingConfig, seed: int = 0) -> tuple[list[SegmentResult], dict]:
+    """The segments of one experiment with the α of every mobile segment replaced by its pooled estimate.
+
+    Segments are pooled with the segments of the same predicted state only (confined, free, directed: one
+    population each), so that a rare state keeps its own α instead of being drawn into the majority's and a
+    segment's α stays consistent with its state.
+
+    Parameters
+    ----------
+    results : sequence of SegmentResult
+        Every track of one experiment (tracks of the ``short`` regime are passed through).
+    cfg : PoolingConfig
+        The model's calibrated errors.
+    seed : int
+        Seed of the subset a mixture is fitted to when a state has more than ``cfg.max_fit_segments`` segments.
+
+    Returns
+    -------
+    results : list of SegmentResult
+        New objects for the tracks with a pooled segment; the others the objects given. Per-frame outputs are
+        untouched.
+    mixtures : dict
+        State code → the fitted population (:class:`Mixture`) of every state that was pooled; states with
+        fewer than ``cfg.min_segments`` mobile segments are left as they are and absent here.
+    """
+    where = [(i, np.flatnonzero(_mobile(r))) for i, r in enumerate(results) if r.regime == "full"]
+    where = [(i, j) for i, j in where if len(j)]
+    out = list(results)
+    if not where:
+        return out, {}
+    x = np.stack([np.concatenate([results[i].alphas[j] for i, j in where]),
+                  np.log10(np.concatenate([results[i].Ks[j] for i, j in where]))], axis=1)  # (n, 2)
+    state = np.concatenate([results[i].states[j] for i, j in where])  # (n,)
+    length = np.concatenate([np.diff(np.concatenate([[0], results[i].cps, [results[i].T]]))[j] for i, j in where]).astype(float)
+    s2 = cfg.noise_sd(length) ** 2  # (n, 2)
+    alpha, fits = x[:, 0].copy(), {}
+    rng = np.random.default_rng(seed)
+    for s in np.unique(state):
+        m = np.flatnonzero(state == s)
+        if len(m) < cfg.min_segments:
+            continue
+        fit = m if len(m) <= cfg.max_fit_segments else np.sort(rng.choice(m, cfg.max_fit_segments, replace=False))
+        fits[int(s)] = mix = fit_mixture(x[fit], s2[fit], length[fit], cfg.max_components)
+        alpha[m] = np.clip(mix.posterior_mean(x[m], s2[m])[:, 0], 0.0, 2.0)
+    if not fits:
+        return out, {}
+    at = 0
+    for i, j in where:
+        if any(int(s) in fits for s in results[i].states[j]):
+            a = results[i].alphas.copy()
+            a[j] = alpha[at: at + len(j)]
+            out[i] = dataclasses.replace(results[i], alphas=a)
+        at += len(j)
+    return out, fits
+
+
+def calibrate(truth: Sequence[SegmentResult], pred: Sequence[SegmentResult],
+              length_edges: Sequence[int] = (0, 6, 11, 21, 41, 81)) -> PoolingConfig:
+    """A model's :class:`PoolingConfig` from its segments on simulated tracks with known labels.
+
+    The error of a predicted mobile segment is its α (log₁₀K) minus the mean true α (log₁₀K) over its
+    frames; segments overlapping an immobile true frame are skipped. A bin without segments takes its
+    neighbour's value.
+
+    Parameters
+    ----------
+    truth, pred : sequence of SegmentResult
+        The same tracks, in the same order: ground truth and the model's segments (``full`` regime).
+    length_edges : sequence of int
+        Left edges of the segment-length bins (frames), the first 0.
+    """
+    ea, ek, n = [], [], []
+    for t, p in zip(truth, pred):
+        runs = np.diff(np.concatenate([[0], t.cps, [t.T]]))
+        ta, tk = np.repeat(t.alphas, runs), np.repeat(t.Ks, runs)  # (T,) per-frame truth
+        bounds = np.concatenate([[0], p.cps, [p.T]])
+        for j in np.flatnonzero(_mobile(p)):
+            a, b = bounds[j], bounds[j + 1]
+            if (tk[a:b] <= 0).any():
+                continue
+            ea.append(p.alphas[j] - ta[a:b].mean())
+            ek.append(np.log10(p.Ks[j]) - np.log10(tk[a:b]).mean())
+            n.append(b - a)
+    edges = np.asarray(length_edges)
+    q = np.searchsorted(edges, np.asarray(n), side="right") - 1
+    ea, ek = np.asarray(ea), np.asarray(ek)
+    sa = [float(np.sqrt(np.mean(ea[q == i] ** 2))) if (q == i).any() else np.nan for i in range(len(edges))]
+    sk = [float(np.sqrt(np.mean(ek[q == i] ** 2))) if (q == i).any() else np.nan for i in range(len(edges))]
+    if all(np.isnan(sa)):
+        raise ValueError("no mobile segment to calibrate on")
+    for v in (sa, sk):  # fill empty bins from the nearest filled one
+        for i in range(len(v)):
+            if np.isnan(v[i]):
+                v[i] = next(v[j] for j in sorted(range(len(v)), key=lambda j: abs(j - i)) if not np.isnan(v[j]))
+    return PoolingConfig(tuple(int(e) for e in edges), tuple(sa), tuple(sk))
