@@ -9,7 +9,7 @@ what is chosen here is judged on other tracks there.
 
 Levers:
 
-- ``shipped``: the model's own segmenter settings (``config.json``).
+- ``shipped``: the model's own segmenter settings (``config.json``), without the per-experiment pooling of α.
 - ``threshold T``: the CP-probability threshold set to T (other settings shipped).
 - ``peak window ±w``: a CP-probability peak must be the largest within ±w frames (shipped: 3).
 - ``CP mass ±m ≥ T``: CPs at the peaks of the CP probability summed over ±m frames (a peak spread over
@@ -29,6 +29,9 @@ Levers:
 - ``immobile × w0, confined × w1``: the state posteriors of immobile and confined scaled by w0 and w1 before the
   segments' states are decided (a cost on calling a frame immobile or confined; the AnDi-2 labels call the slow
   state of a dimerization experiment free however slow it is).
+- ``α pooled per experiment``: the shipped segments with every mobile segment's α replaced by its pooled
+  estimate (:func:`andimamba.pooling.pool_alphas`, what ``predict`` does by default, with the model's own
+  calibration from ``tune-segmenter``); ``… all states together``: one population for all mobile states.
 - ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
@@ -42,6 +45,7 @@ Usage: ``python benchmarks/decision_levers.py --models bimamba [RUN …] [--fovs
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -188,7 +192,7 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
         return dict(enumerate(segment_batch(o, L, cfg=c, cps=cps)))
 
     shipped = [decide(o, ex["L"]) for ex, o in zip(exps, outs[first])]
-    yield f"{first}: shipped ({cfg.cp_threshold})", shipped
+    yield f"{first}: shipped ({cfg.cp_threshold}){', α not pooled' if load_predictor(first).pooling else ''}", shipped
     if em_iters and want("state prior"):
         ref = reference_prior(first)
         for it in em_iters:
@@ -218,6 +222,15 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
                 moved = [refine(sh[i].cps, ex["pos"][i, :T].astype(np.float64), w) for i, T in enumerate(ex["L"])]
                 preds.append(decide(o, ex["L"], cps=moved))
             yield name, preds
+    pooling = load_predictor(first).pooling
+    if pooling is not None and want(name := f"{first}: α pooled per experiment"):
+        from andimamba.pooling import pool_alphas
+
+        yield name, [dict(enumerate(pool_alphas(list(sh.values()), pooling)[0])) for sh in shipped]
+        if want(name := f"{first}: α pooled per experiment, all states together"):
+            together = [{i: dataclasses.replace(r, states=np.where(r.states > 0, 2, 0)) for i, r in sh.items()} for sh in shipped]
+            yield name, [{i: dataclasses.replace(sh[i], alphas=r.alphas) for i, r in enumerate(pool_alphas(list(t.values()), pooling)[0])}
+                         for sh, t in zip(shipped, together)]
     if want(name := f"{first}: free/directed by α ≥ 1.9"):
         yield name, [directed_by_alpha(sh) for sh in shipped]
     for max_len, with_K in ((19, False), (40, False), (40, True)):
