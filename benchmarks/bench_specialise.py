@@ -11,6 +11,7 @@ Usage: ``python benchmarks/bench_specialise.py [--fovs 30] [--model bimamba] [--
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import shutil
@@ -26,7 +27,8 @@ def main() -> None:
     import andi2_benchmark as bench
 
     from andimamba.metrics import score_directory
-    from andimamba.pipeline import predict_folder
+    from andimamba.pipeline import _pooled, predict_folder
+    from andimamba.predict import load_predictor
     from andimamba.sim.experiment import simulate_experiment
     from andimamba.sim.layout import write_experiment
     from andimamba.threads import set_threads
@@ -50,19 +52,26 @@ def main() -> None:
     print(f"machine: {cpu} | cpus {os.cpu_count()} | model {a.model} | {a.fovs} FOVs per experiment | steps {a.steps or 'default'}")
     scores, times = {}, {}
     set_threads(a.threads or None)
+    pooling = load_predictor(a.model).pooling
     for tag, spec in (("plain", False), ("specialised", True)):
-        out = tmp / tag
         t = time.perf_counter()
-        predict_folder(ref, model=a.model, specialise=spec, specialise_steps=a.steps if spec else None).write(out, frames=False)
+        run = predict_folder(ref, model=a.model, specialise=spec, specialise_steps=a.steps if spec else None, pool=False)
         times[tag] = time.perf_counter() - t
-        scores[tag] = score_directory(out, ref)
+        run.write(tmp / tag, frames=False)
+        scores[tag] = score_directory(tmp / tag, ref)
+        if pooling is not None:  # the same passes with α pooled per experiment, as predict does by default
+            pooled = dataclasses.replace(run, results=_pooled(run.groups, run.results, pooling)[0])
+            pooled.write(tmp / f"{tag}_pooled", frames=False)
+            scores[f"{tag}_pooled"] = score_directory(tmp / f"{tag}_pooled", ref)
     keys = ["alpha_mae", "K_msle", "state_f1", "rmse_cp", "jsc_cp", "ensemble_alpha", "ensemble_K"]
     print(f"\nwall time: plain {times['plain']:.0f} s, specialised {times['specialised']:.0f} s\n")
-    print("| experiment | " + " | ".join(f"{k} plain | {k} spec." for k in keys) + " |")
-    print("|---|" + "---:|" * (2 * len(keys)))
-    rows = _rows(scores, keys)
-    for name, vals in rows:
-        print(f"| {name} | " + " | ".join(f"{p:.4g} | {s:.4g}" for p, s in vals) + " |")
+    pairs = [("plain", "specialised", "α not pooled")] + ([("plain_pooled", "specialised_pooled", "α pooled per experiment")] if pooling else [])
+    for p_tag, s_tag, title in pairs:
+        print(f"\n{title}:\n")
+        print("| experiment | " + " | ".join(f"{k} plain | {k} spec." for k in keys) + " |")
+        print("|---|" + "---:|" * (2 * len(keys)))
+        for name, vals in _rows({"plain": scores[p_tag], "specialised": scores[s_tag]}, keys):
+            print(f"| {name} | " + " | ".join(f"{p:.4g} | {s:.4g}" for p, s in vals) + " |")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
