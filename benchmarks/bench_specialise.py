@@ -60,7 +60,8 @@ def main() -> None:
         run.write(tmp / tag, frames=False)
         scores[tag] = score_directory(tmp / tag, ref)
         if pooling is not None:  # the same passes with α pooled per experiment, as predict does by default
-            pooled = dataclasses.replace(run, results=_pooled(run.groups, run.results, pooling)[0])
+            results, fits = _pooled(run.groups, run.results, pooling)
+            pooled = dataclasses.replace(run, results=results, pooled=fits, unpooled=run.results)
             pooled.write(tmp / f"{tag}_pooled", frames=False)
             scores[f"{tag}_pooled"] = score_directory(tmp / f"{tag}_pooled", ref)
     keys = ["alpha_mae", "K_msle", "state_f1", "rmse_cp", "jsc_cp", "ensemble_alpha", "ensemble_K"]

@@ -401,6 +401,9 @@ def test_pooling_per_experiment_and_no_pool(andi_dir, tiny_model, tmp_path):
     pd.testing.assert_frame_equal(pooled[same], raw[same])
     mobile = raw.state.between(1, 3) & (raw.regime == "full")
     assert not np.allclose(pooled.alpha[mobile], raw.alpha[mobile]) and np.array_equal(pooled.alpha[~mobile], raw.alpha[~mobile])
+    for e in (0, 1):  # the ensemble summary comes from the segments before pooling
+        ens = f"track_2/exp_{e}/ensemble_labels.txt"
+        assert (tmp_path / "pooled" / ens).read_bytes() == (tmp_path / "raw" / ens).read_bytes()
     record = json.loads((tmp_path / "pooled" / "run.json").read_text())["pooled"]
     assert {r["experiment"] for r in record} == {0, 1} and json.loads((tmp_path / "raw" / "run.json").read_text())["pooled"] == []
     # each experiment pooled on its own: the same as pooling that experiment's tracks alone

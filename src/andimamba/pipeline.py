@@ -62,6 +62,10 @@ class Prediction:
         Per experiment whose segment α was pooled (:mod:`andimamba.pooling`; the key is the AnDi-2 experiment
         number, None for a file): state code → the fitted :class:`~andimamba.pooling.Mixture`. Empty when nothing
         was pooled.
+    unpooled : list of list of SegmentResult, optional
+        ``results`` before pooling (None when nothing was pooled). The ensemble summary is computed from these:
+        pooling narrows the spread of the segments' α, and the ensemble's α distance was worse from the pooled
+        values (docs/results.md).
     andi : bool
         Read from an AnDi-2 challenge folder: tables get ``experiment, fov`` columns and
         :meth:`write` writes the submission layout.
@@ -77,6 +81,7 @@ class Prediction:
     tta: bool = False
     specialised: bool = False
     pooled: dict = field(default_factory=dict)
+    unpooled: list | None = None
     andi: bool = False
     pixel_size: float | None = None
     frame_interval: float | None = None
@@ -133,12 +138,12 @@ class Prediction:
 
     def ensembles(self) -> dict:
         """AnDi-2 ensemble matrix (5, k) of every experiment (folder mode; empty otherwise), from
-        :func:`andimamba.ensemble.ensemble_from_segments` (K in px²/frame^α)."""
+        :func:`andimamba.ensemble.ensemble_from_segments` (K in px²/frame^α) of the segments before pooling."""
         from .ensemble import ensemble_from_segments
 
         by_exp: dict = {}
         if self.andi:
-            for g, res in zip(self.groups, self.results):
+            for g, res in zip(self.groups, self.unpooled or self.results):
                 by_exp.setdefault(g.experiment, []).extend(res)
         out = {}
         for e, res in by_exp.items():
@@ -291,13 +296,14 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
                                        desc=f"{len(groups)} fields of view" if andi else "tracks")
     if specialise:
         results = _specialised(predictor, groups, results, tta, specialise_steps, progress)
-    fits = {}
+    fits, unpooled = {}, None
     if pool and predictor.pooling is not None:
+        unpooled = results
         results, fits = _pooled(groups, results, predictor.pooling)
     px = pixel_size or (groups[0].pixel_size if groups else None)
     dt = frame_interval or (groups[0].frame_interval if groups else None)
-    return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, pooled=fits, andi=andi,
-                      pixel_size=px, frame_interval=dt)
+    return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, pooled=fits,
+                      unpooled=unpooled if fits else None, andi=andi, pixel_size=px, frame_interval=dt)
 
 
 def as_predictor(model, window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None):
