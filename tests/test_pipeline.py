@@ -72,7 +72,8 @@ def test_folder_batches_across_fovs_and_matches_the_single_file_path(andi_dir, t
     tracks, in the same order, are one file."""
     from andimamba import andi2
 
-    run = predict_folder(andi_dir, model="bimamba", batch_size=16)  # several batches, each mixing FOVs
+    # pooling off: a folder pools per experiment, a file as one (tests/test_cli_predict.py tests that)
+    run = predict_folder(andi_dir, model="bimamba", batch_size=16, pool=False)  # several batches, each mixing FOVs
     parts = []
     for e in (0, 1):
         for j in range(2):
@@ -81,7 +82,7 @@ def test_folder_batches_across_fovs_and_matches_the_single_file_path(andi_dir, t
             parts.append(df)
     single = tmp_path / "all.csv"
     pd.concat(parts).to_csv(single, index=False)
-    one = predict_file(single, model="bimamba", batch_size=16)
+    one = predict_file(single, model="bimamba", batch_size=16, pool=False)
     flat = [r for res in run.results for r in res]
     assert len(flat) == len(one.results[0]) > 16
     for a, b in zip(flat, one.results[0]):
