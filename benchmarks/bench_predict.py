@@ -122,6 +122,19 @@ def main():
         m, tta, frames, _ = row
         print(f"| {m} | {'yes' if tta else 'no'} | {'yes' if frames else 'no'} | {'yes' if pooled[row] else 'no'} | {best[row]:.2f} | "
               f"{a.n / best[row]:,.0f} |")
+    nets = [m for m in a.models if m != "classical"]
+    if nets:  # the pooling step alone, on the first network's unpooled segments of the same tracks
+        from andimamba.pipeline import _pooled
+        from andimamba.predict import load_predictor
+
+        cfg = load_predictor(nets[0]).pooling
+        run = predict_file(csv, model=nets[0], pool=False)
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            _pooled(run.groups, run.results, cfg)
+            times.append(time.perf_counter() - t)
+        print(f"\npooling alone ({nets[0]}, {a.n} tracks, best of 3): {min(times):.3f} s")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
