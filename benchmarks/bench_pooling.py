@@ -16,9 +16,8 @@ import numpy as np
 from andimamba.metrics import single_trajectory_scores
 from andimamba.pooling import pool_alphas
 from andimamba.predict import load_predictor
-from andimamba.result import SegmentResult, segments_from_labels
 from andimamba.segments import segment_batch
-from andimamba.tuning import tuning_set
+from andimamba.tuning import experiment_arrays, tuning_set
 
 
 def main() -> None:
@@ -37,19 +36,15 @@ def main() -> None:
         for name, fovs in tuning_set(a.n_fovs, seed):
             if name.startswith("recipe/"):
                 continue  # the benchmark's own experiments: measured by andi2_benchmark.py
-            tracks = [t for f in fovs for t in f.tracks]
-            if len(tracks) < 5:
+            arrays = experiment_arrays(fovs)
+            if arrays is None or len(arrays[0]) < 5:
                 continue
-            truth = {i: SegmentResult(i, len(t.frames), *segments_from_labels(t.alpha, t.K, t.state)) for i, t in enumerate(tracks)}
-            lengths = np.array([len(t.frames) for t in tracks])
-            pos = np.zeros((len(tracks), lengths.max(), 2), np.float32)
-            for i, t in enumerate(tracks):
-                pos[i, : lengths[i]] = t.xy - t.xy[0]
+            truth, pos, lengths = arrays
             res = segment_batch(pred.frame_outputs(pos, lengths), lengths, cfg=pred.segmenter)
             raw = single_trajectory_scores(truth, dict(enumerate(res)))["alpha_mae"]
             pooled = single_trajectory_scores(truth, dict(enumerate(pool_alphas(res, pred.pooling)[0])))["alpha_mae"]
-            rows.append((len(tracks), raw, pooled))
-            print(f"| {seed} | {name} | {len(tracks)} | {raw:.3f} | {pooled:.3f} | {raw - pooled:+.3f} |", flush=True)
+            rows.append((len(truth), raw, pooled))
+            print(f"| {seed} | {name} | {len(truth)} | {raw:.3f} | {pooled:.3f} | {raw - pooled:+.3f} |", flush=True)
     n, raw, pooled = map(np.array, zip(*rows))
     worse = int((pooled > raw + 0.005).sum())
     print(f"\nweighted by tracks: not pooled {np.average(raw, weights=n):.4f}, pooled {np.average(pooled, weights=n):.4f}; "

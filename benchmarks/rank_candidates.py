@@ -18,9 +18,8 @@ import pandas as pd
 
 from andimamba.metrics import single_trajectory_scores
 from andimamba.predict import load_predictor
-from andimamba.result import SegmentResult, segments_from_labels
 from andimamba.segments import segment_batch
-from andimamba.tuning import tuning_set
+from andimamba.tuning import experiment_arrays, tuning_set
 
 METRICS = (("rmse_cp", True), ("jsc_cp", False), ("alpha_mae", True), ("K_msle", True), ("state_f1", False))
 
@@ -33,15 +32,8 @@ def main() -> None:
     a = ap.parse_args()
     exps = []
     for _, fovs in tuning_set(a.n_fovs, a.seed):
-        tracks = [t for f in fovs for t in f.tracks]
-        if not tracks:
-            continue
-        truth = {i: SegmentResult(i, len(t.frames), *segments_from_labels(t.alpha, t.K, t.state)) for i, t in enumerate(tracks)}
-        lengths = np.array([len(t.frames) for t in tracks])
-        pos = np.zeros((len(tracks), lengths.max(), 2), np.float32)
-        for i, t in enumerate(tracks):
-            pos[i, : lengths[i]] = t.xy - t.xy[0]
-        exps.append((truth, pos, lengths))
+        if (arrays := experiment_arrays(fovs)) is not None:
+            exps.append(arrays)
     n = sum(len(t) for t, _, _ in exps)
     rows = []
     for m in a.models:

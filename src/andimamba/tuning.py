@@ -45,6 +45,22 @@ def tuning_set(n_fovs: int = 4, seed: int = 777):
     return out
 
 
+def experiment_arrays(fovs) -> tuple[dict, np.ndarray, np.ndarray] | None:
+    """The tracks of some simulated FOVs as the scorer and the network take them: ground truth ``{i: SegmentResult}``,
+    positions (b, l, 2) float32 relative to each track's first position (padding 0), lengths (b,); None without tracks."""
+    from .result import SegmentResult, segments_from_labels
+
+    tracks = [t for f in fovs for t in f.tracks]
+    if not tracks:
+        return None
+    truth = {i: SegmentResult(i, len(t.frames), *segments_from_labels(t.alpha, t.K, t.state)) for i, t in enumerate(tracks)}
+    lengths = np.array([len(t.frames) for t in tracks])
+    pos = np.zeros((len(tracks), lengths.max(), 2), np.float32)
+    for i, t in enumerate(tracks):
+        pos[i, : lengths[i]] = t.xy - t.xy[0]
+    return truth, pos, lengths
+
+
 def candidates() -> list[SegmenterConfig]:
     grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (True, False), (0, 1), (True, False), STATE_WEIGHTS)
     return [SegmenterConfig(cp_threshold=t, use_state_changes=s, trim=tr, immobile_zero=z, state_weights=w) for t, s, tr, z, w in grid]
@@ -70,23 +86,13 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
     from .metrics import single_trajectory_scores
     from .pooling import calibrate
     from .predict import load_predictor
-    from .result import SegmentResult, segments_from_labels
 
     pred = load_predictor(model_dir)
     exps = []
     for name, fovs in tuning_set(n_fovs, seed):
-        tracks = [t for f in fovs for t in f.tracks]
-        if not tracks:
+        if (arrays := experiment_arrays(fovs)) is None:
             continue
-        truth = {}
-        for i, t in enumerate(tracks):
-            cps, a, k, s = segments_from_labels(t.alpha, t.K, t.state)
-            truth[i] = SegmentResult(i, len(t.frames), cps, a, k, s)
-        l = max(len(t.frames) for t in tracks)
-        pos = np.zeros((len(tracks), l, 2), np.float32)
-        lengths = np.array([len(t.frames) for t in tracks])
-        for i, t in enumerate(tracks):
-            pos[i, : lengths[i]] = t.xy - t.xy[0]
+        truth, pos, lengths = arrays
         exps.append((name, truth, pred.frame_outputs(pos, lengths), lengths))
     rows = []
     cands = candidates()
