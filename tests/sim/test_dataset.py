@@ -48,6 +48,20 @@ def test_broadk_prior_reaches_the_benchmarks_k_spread():
     assert (batch.K[batch.mask] > 10 * np.median(batch.K[batch.mask])).any() and np.isfinite(k_mean)
 
 
+def test_widekfast_prior_reaches_fast_diffusers_and_is_widek_otherwise():
+    """widek's K means stop at 10^0.7; widekfast's reach 10^1.3 with the same draws of everything else."""
+    from andimamba.sim.dataset import widekfast_params
+
+    def draws(fn):
+        rng = np.random.default_rng(2)
+        return [fn("multi_state", rng) for _ in range(300)]
+    slow, fast = draws(widek_params), draws(widekfast_params)
+    k_slow = np.array([k[0] for p in slow for k in p.Ks])
+    k_fast = np.array([k[0] for p in fast for k in p.Ks])
+    assert k_slow.max() <= 10**0.7 + 1e-9 and k_fast.max() > 10 and k_fast.max() <= 10**1.3 + 1e-9
+    assert all(np.array_equal(p.alphas, q.alphas) and p.N == q.N and np.array_equal(p.M, q.M) for p, q in zip(slow, fast))
+
+
 def test_make_shards_roundtrip(tmp_path, capsys):
     out = tmp_path / "shards"
     assert main(["make-shards", "--out", str(out), "--n-shards", "2", "--shard-size", "50", "--models", "single_state", "multi_state", "--no-progress"]) == 0

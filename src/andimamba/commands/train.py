@@ -47,8 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--n-val", type=int, help="tracks in the fixed validation set (default 10000)")
     p.add_argument("--seed", type=int, help="seed of the model init and the training data")
     p.add_argument("--val-seed", type=int, help="seed of the validation set")
-    p.add_argument("--prior", choices=("broad", "broadk", "challenge", "wide", "widek"), help="experiment prior of the simulator (default broad; "
-                   "broadk is broad with K spreads up to the benchmark's (relative variance 100); wide spans the organisers' benchmark families: fast switching and binding, dense dimers, broad spreads; widek is wide with broadk's K spreads)")
+    p.add_argument("--prior", choices=("broad", "broadk", "challenge", "wide", "widek", "widekfast"), help="experiment prior of the simulator (default broad; "
+                   "broadk is broad with K spreads up to the benchmark's (relative variance 100); wide spans the organisers' benchmark families: fast switching and binding, dense dimers, broad spreads; widek is wide with broadk's K spreads; widekfast is widek with K means up to 20 px^2/frame^alpha instead of 5)")
     p.add_argument("--models", help="comma-separated AnDi-2 models to mix (default all five)")
     p.add_argument("--shards", help="directory of .npz shards to train on instead of simulating")
     add_threads(p, default=None, what="CPU threads per process (default: torch's)")
