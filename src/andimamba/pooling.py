@@ -15,7 +15,8 @@ estimate, a short one moves toward the component it belongs to (which K helps id
 
 Only α is replaced: the same correction of K made the official K MSLE worse (docs/results.md). Immobile
 segments (α = K = 0 by the AnDi-2 convention), tracks of the short-track regime (their own estimator, with
-another error) and groups of fewer than ``min_segments`` mobile segments are left as they are.
+another error) and the segments of a state with fewer than ``min_segments`` of them in the experiment are left
+as they are.
 
 Glossary: n segments, k components, d = 2 dimensions (α, log₁₀K).
 """
