@@ -141,10 +141,8 @@ class Prediction:
         :func:`andimamba.ensemble.ensemble_from_segments` (K in px²/frame^α) of the segments before pooling."""
         from .ensemble import ensemble_from_segments
 
-        by_exp: dict = {}
-        if self.andi:
-            for g, res in zip(self.groups, self.unpooled or self.results):
-                by_exp.setdefault(g.experiment, []).extend(res)
+        results = self.unpooled or self.results
+        by_exp = {e: [r for i in idx for r in results[i]] for e, idx in _experiments(self.groups).items()} if self.andi else {}
         out = {}
         for e, res in by_exp.items():
             a = np.concatenate([r.alphas for r in res])

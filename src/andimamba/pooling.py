@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .andi2 import IMMOBILE
-from .result import SegmentResult
+from .result import SegmentResult, labels_from_segments
 
 __all__ = ["PoolingConfig", "Mixture", "calibrate", "fit_mixture", "pool_alphas"]
 
@@ -166,8 +166,9 @@ def fit_mixture(x: np.ndarray, s2: np.ndarray, w: np.ndarray, max_components: in
     return best[1]
 
 
-def _mobile(r: SegmentResult) -> np.ndarray:
-    return (r.states != IMMOBILE) & (r.Ks > 0)
+def _mobile(states: np.ndarray, Ks: np.ndarray) -> np.ndarray:
+    """Which segments can be pooled: not immobile, K > 0 (bool, the shape of the inputs)."""
+    return (states != IMMOBILE) & (Ks > 0)
 
 
 def pool_alphas(results: Sequence[SegmentResult], cfg: PoolingConfig, seed: int = 0) -> tuple[list[SegmentResult], dict]:
@@ -210,7 +211,7 @@ def pool_alphas(results: Sequence[SegmentResult], cfg: PoolingConfig, seed: int 
     Ks = np.concatenate([r.Ks for r in results]).astype(float)
     states = np.concatenate([r.states for r in results])
     full = np.repeat([r.regime == "full" for r in results], counts)
-    mobile = np.flatnonzero(full & (states != IMMOBILE) & (Ks > 0))  # the segments that can be pooled
+    mobile = np.flatnonzero(full & _mobile(states, Ks))  # the segments that can be pooled
     x = np.stack([alphas[mobile], np.log10(Ks[mobile])], axis=1)  # (m, 2)
     length = (ends - starts)[mobile].astype(float)  # (m,)
     s2 = cfg.noise_sd(length) ** 2  # (m, 2)
@@ -248,11 +249,10 @@ def calibrate(truth: Sequence[SegmentResult], pred: Sequence[SegmentResult],
     """
     ea, ek, n = [], [], []
     for t, p in zip(truth, pred):
-        runs = np.diff(np.concatenate([[0], t.cps, [t.T]]))
-        ta, tk = np.repeat(t.alphas, runs), np.repeat(t.Ks, runs)  # (T,) per-frame truth
-        bounds = np.concatenate([[0], p.cps, [p.T]])
-        for j in np.flatnonzero(_mobile(p)):
-            a, b = bounds[j], bounds[j + 1]
+        ta, tk = labels_from_segments(t.cps, t.alphas, t.T), labels_from_segments(t.cps, t.Ks, t.T)  # (T,) per-frame truth
+        bounds = p.bounds()
+        for j in np.flatnonzero(_mobile(p.states, p.Ks)):
+            a, b = bounds[j]
             if (tk[a:b] <= 0).any():
                 continue
             ea.append(p.alphas[j] - ta[a:b].mean())
