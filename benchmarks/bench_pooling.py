@@ -1,7 +1,9 @@
-"""Does pooling α per experiment help on experiments unlike the benchmark's? Per experiment, α MAE (official metric)
-with and without :func:`andimamba.pooling.pool_alphas`, on random experiments: every AnDi-2 model with parameters
-drawn from the challenge prior and from the broad prior (:func:`andimamba.tuning.tuning_set`'s recipe, with seeds
-other than the tuning set's 777, so neither the calibration nor the benchmark's experiments), several draws each.
+"""Does pooling per experiment help on experiments unlike the benchmark's? Per experiment, α MAE and state F1
+(official metrics) without pooling, with α pooled (:func:`andimamba.pooling.pool_alphas`) and with the states then
+α pooled (:func:`andimamba.state_pooling.pool_states`, ``predict``'s default), on random experiments: every AnDi-2
+model with parameters drawn from the challenge prior and from the broad prior (:func:`andimamba.tuning.tuning_set`'s
+recipe, with seeds other than the tuning set's 777, so neither the calibration nor the benchmark's experiments),
+several draws each.
 
 Usage: ``python benchmarks/bench_pooling.py [--model bimamba] [--seeds 4242 4243 4244] [--n-fovs 4]``
 """
@@ -17,6 +19,7 @@ from andimamba.metrics import single_trajectory_scores
 from andimamba.pooling import pool_alphas
 from andimamba.predict import load_predictor
 from andimamba.segments import segment_batch
+from andimamba.state_pooling import pool_states
 from andimamba.tuning import experiment_arrays, tuning_set
 
 
@@ -30,7 +33,9 @@ def main() -> None:
     if pred.pooling is None:
         raise SystemExit(f"{a.model} has no pooling calibration: run andimamba tune-segmenter on it")
     print(f"machine: {platform.machine()} | model {a.model} | seeds {a.seeds} | {a.n_fovs} FOVs per experiment\n")
-    print("| seed | experiment | tracks | α MAE not pooled | α MAE pooled | gain |\n|---|---|---:|---:|---:|---:|")
+    print("| seed | experiment | tracks | α MAE not pooled | α pooled | states + α pooled | F1 not pooled | states + α pooled |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|")
+    cfg = pred.segmenter
     rows = []
     for seed in a.seeds:
         for name, fovs in tuning_set(a.n_fovs, seed):
@@ -40,17 +45,20 @@ def main() -> None:
             if arrays is None or len(arrays[0]) < 5:
                 continue
             truth, pos, lengths = arrays
-            res = segment_batch(pred.frame_outputs(pos, lengths), lengths, cfg=pred.segmenter)
-            raw = single_trajectory_scores(truth, dict(enumerate(res)))["alpha_mae"]
-            pooled = single_trajectory_scores(truth, dict(enumerate(pool_alphas(res, pred.pooling)[0])))["alpha_mae"]
-            rows.append((len(truth), raw, pooled))
-            print(f"| {seed} | {name} | {len(truth)} | {raw:.3f} | {pooled:.3f} | {raw - pooled:+.3f} |", flush=True)
-    n, raw, pooled = map(np.array, zip(*rows))
-    worse = int((pooled > raw + 0.005).sum())
-    print(f"\nweighted by tracks: not pooled {np.average(raw, weights=n):.4f}, pooled {np.average(pooled, weights=n):.4f}; "
-          f"pooling worse by more than 0.005 in {worse} of {len(rows)} experiments, better by more than 0.005 in "
-          f"{int((pooled < raw - 0.005).sum())}")
-
+            res = segment_batch(pred.frame_outputs(pos, lengths), lengths, cfg=cfg)
+            variants = (res, pool_alphas(res, pred.pooling)[0],
+                        pool_alphas(pool_states(res, pred.pooling, cfg.state_weights, cfg.immobile_zero)[0], pred.pooling)[0])
+            sc = [single_trajectory_scores(truth, dict(enumerate(v))) for v in variants]
+            rows.append((len(truth), *(x["alpha_mae"] for x in sc), sc[0]["state_f1"], sc[2]["state_f1"]))
+            print(f"| {seed} | {name} | {len(truth)} | {sc[0]['alpha_mae']:.3f} | {sc[1]['alpha_mae']:.3f} | {sc[2]['alpha_mae']:.3f} | "
+                  f"{sc[0]['state_f1']:.3f} | {sc[2]['state_f1']:.3f} |", flush=True)
+    n, raw, pooled, both, f_raw, f_both = map(np.array, zip(*rows))
+    avg = lambda v: np.average(v, weights=n)  # noqa: E731
+    print(f"\nweighted by tracks: α MAE not pooled {avg(raw):.4f}, α pooled {avg(pooled):.4f}, states + α pooled {avg(both):.4f}; "
+          f"state F1 not pooled {avg(f_raw):.4f}, states + α pooled {avg(f_both):.4f}")
+    print(f"α (states + α pooled vs not pooled): worse by more than 0.005 in {int((both > raw + 0.005).sum())} of {len(rows)} "
+          f"experiments, better by more than 0.005 in {int((both < raw - 0.005).sum())}; state F1: worse by more than 0.005 in "
+          f"{int((f_both < f_raw - 0.005).sum())}, better by more than 0.005 in {int((f_both > f_raw + 0.005).sum())}")
 
 if __name__ == "__main__":
     main()

@@ -127,12 +127,12 @@ def main():
         from andimamba.pipeline import _pooled
         from andimamba.predict import load_predictor
 
-        cfg = load_predictor(nets[0]).pooling
+        loaded = load_predictor(nets[0])
         run = predict_file(csv, model=nets[0], pool=False)
         times = []
         for _ in range(3):
             t = time.perf_counter()
-            _pooled(run.groups, run.results, cfg)
+            _pooled(run.groups, run.results, loaded.pooling, loaded.segmenter)
             times.append(time.perf_counter() - t)
         print(f"\npooling alone ({nets[0]}, {a.n} tracks, best of 3): {min(times):.3f} s")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -52,15 +52,16 @@ def main() -> None:
     print(f"machine: {cpu} | cpus {os.cpu_count()} | model {a.model} | {a.fovs} FOVs per experiment | steps {a.steps or 'default'}")
     scores, times = {}, {}
     set_threads(a.threads or None)
-    pooling = load_predictor(a.model).pooling
+    loaded = load_predictor(a.model)
+    pooling = loaded.pooling
     for tag, spec in (("plain", False), ("specialised", True)):
         t = time.perf_counter()
         run = predict_folder(ref, model=a.model, specialise=spec, specialise_steps=a.steps if spec else None, pool=False)
         times[tag] = time.perf_counter() - t
         run.write(tmp / tag, frames=False)
         scores[tag] = score_directory(tmp / tag, ref)
-        if pooling is not None:  # the same passes with α pooled per experiment, as predict does by default
-            results, fits = _pooled(run.groups, run.results, pooling)
+        if pooling is not None:  # the same passes pooled per experiment (states, then α), as predict does by default
+            results, fits = _pooled(run.groups, run.results, pooling, loaded.segmenter)
             pooled = dataclasses.replace(run, results=results, pooled=fits, unpooled=run.results)
             pooled.write(tmp / f"{tag}_pooled", frames=False)
             scores[f"{tag}_pooled"] = score_directory(tmp / f"{tag}_pooled", ref)

@@ -32,6 +32,9 @@ Levers:
 - ``α pooled per experiment``: the shipped segments with every mobile segment's α replaced by its pooled
   estimate (:func:`andimamba.pooling.pool_alphas`, what ``predict`` does by default, with the model's own
   calibration from ``tune-segmenter``); ``… all states together``: one population for all mobile states.
+- ``states pooled per experiment (own weight w), then α``: each segment's state decided with the state mix of its
+  population (:func:`andimamba.state_pooling.pool_states`, ``state_own_weight`` w), then α pooled (what ``predict``
+  does by default, w = 0.3).
 - ``ensemble``: per-frame outputs of the first two models averaged, then the first model's settings; and the
   same with α from the first model only.
 - ``oracle CPs``: the true change points with the network's per-segment values (how much is left to gain by CPs).
@@ -231,6 +234,14 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
             together = [{i: dataclasses.replace(r, states=np.where(r.states > 0, 2, 0)) for i, r in sh.items()} for sh in shipped]
             yield name, [{i: dataclasses.replace(sh[i], alphas=r.alphas) for i, r in enumerate(pool_alphas(list(t.values()), pooling)[0])}
                          for sh, t in zip(shipped, together)]
+    for w in (0.3, 0.5):
+        if pooling is not None and want(name := f"{first}: states pooled per experiment (own weight {w}), then α"):
+            from andimamba.pooling import pool_alphas
+            from andimamba.state_pooling import pool_states
+
+            pc = dataclasses.replace(pooling, state_own_weight=w)
+            yield name, [dict(enumerate(pool_alphas(pool_states(list(sh.values()), pc, cfg.state_weights, cfg.immobile_zero)[0], pc)[0]))
+                         for sh in shipped]
     if want(name := f"{first}: free/directed by α ≥ 1.9"):
         yield name, [directed_by_alpha(sh) for sh in shipped]
     for max_len, with_K in ((19, False), (40, False), (40, True)):

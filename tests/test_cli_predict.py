@@ -389,6 +389,7 @@ def test_pooling_per_experiment_and_no_pool(andi_dir, tiny_model, tmp_path):
     from andimamba.checkpoint import load_checkpoint, write_segmenter
     from andimamba.pipeline import predict_folder
     from andimamba.pooling import PoolingConfig, pool_alphas
+    from andimamba.state_pooling import pool_states
 
     model = tmp_path / "calibrated"
     shutil.copytree(tiny_model, model)
@@ -397,18 +398,25 @@ def test_pooling_per_experiment_and_no_pool(andi_dir, tiny_model, tmp_path):
     for flag, out in (([], "pooled"), (["--no-pool"], "raw")):
         assert main(["predict", str(andi_dir), "--out", str(tmp_path / out), "--model", str(model), "--no-progress", *flag]) == 0
     pooled, raw = (pd.read_csv(tmp_path / d / "segments.csv") for d in ("pooled", "raw"))
-    same = ["experiment", "fov", "track_id", "start_frame", "end_frame", "state", "K_px2_per_frame_alpha"]
+    same = ["experiment", "fov", "track_id", "start_frame", "end_frame"]  # pooling leaves the change points
     pd.testing.assert_frame_equal(pooled[same], raw[same])
-    mobile = raw.state.between(1, 3) & (raw.regime == "full")
-    assert not np.allclose(pooled.alpha[mobile], raw.alpha[mobile]) and np.array_equal(pooled.alpha[~mobile], raw.alpha[~mobile])
+    kept = pooled.state == raw.state
+    assert not kept.all() or not np.allclose(pooled.alpha, raw.alpha)  # pooling changed something
+    np.testing.assert_array_equal(pooled.K_px2_per_frame_alpha[kept], raw.K_px2_per_frame_alpha[kept])  # K only moves with a state
+    np.testing.assert_array_equal(pooled.alpha[(raw.regime == "short")], raw.alpha[(raw.regime == "short")])
     for e in (0, 1):  # the ensemble summary comes from the segments before pooling
         ens = f"track_2/exp_{e}/ensemble_labels.txt"
         assert (tmp_path / "pooled" / ens).read_bytes() == (tmp_path / "raw" / ens).read_bytes()
-    record = json.loads((tmp_path / "pooled" / "run.json").read_text())["pooled"]
-    assert {r["experiment"] for r in record} == {0, 1} and json.loads((tmp_path / "raw" / "run.json").read_text())["pooled"] == []
+    record, none = (json.loads((tmp_path / d / "run.json").read_text()) for d in ("pooled", "raw"))
+    assert {r["experiment"] for r in record["pooled_states"]} == {0, 1} and none["pooled"] == none["pooled_states"] == []
+    for r in record["pooled_states"]:  # each component's state mix over immobile, confined, mobile
+        np.testing.assert_allclose(np.sum(r["state_mix"], axis=1), 1.0, rtol=1e-6)
+        assert len(r["state_mix"]) == len(r["weights"]) == len(r["means"])
     # each experiment pooled on its own: the same as pooling that experiment's tracks alone
     run = predict_folder(andi_dir, model=str(model), pool=False)
     exp0 = [r for g, res in zip(run.groups, run.results) if g.experiment == 0 for r in res]
-    alone, _ = pool_alphas(exp0, cal)
-    got = pooled[pooled.experiment == 0].alpha.to_numpy()
-    np.testing.assert_allclose(got, np.concatenate([r.alphas for r in alone]), rtol=1e-6)
+    seg = load_checkpoint(model).segmenter
+    alone, _ = pool_alphas(pool_states(exp0, cal, seg.state_weights, seg.immobile_zero)[0], cal)
+    got = pooled[pooled.experiment == 0]
+    np.testing.assert_allclose(got.alpha.to_numpy(), np.concatenate([r.alphas for r in alone]), rtol=1e-6)
+    np.testing.assert_array_equal(got.state.to_numpy(), np.concatenate([r.states for r in alone]))

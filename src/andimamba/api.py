@@ -78,8 +78,9 @@ _COMMON_DOC = """
     progress : bool
         Show a progress bar.
     pool : bool
-        Pool the segment α over all tracks of ``df``, taken as one experiment (default): the network's α of
-        a short segment moves toward the population of the table's segments by how uncertain it is
+        Pool the segment states and α over all tracks of ``df``, taken as one experiment (default): each
+        segment's state is decided with its population's (:mod:`andimamba.state_pooling`), and the network's α
+        of a short segment moves toward the population of the table's segments by how uncertain it is
         (:mod:`andimamba.pooling`). Pass False when ``df`` mixes unrelated experiments.
 """
 
@@ -244,7 +245,8 @@ def analyze_folder(path, model="bimamba", *, submission=None, min_length: int = 
     min_length, tta, window, batch_size, progress
         As in :func:`characterize`.
     pool : bool
-        Pool the segment α of each experiment (``exp_E``) (default; :mod:`andimamba.pooling`).
+        Pool the segment states and α of each experiment (``exp_E``) (default; :mod:`andimamba.state_pooling`,
+        :mod:`andimamba.pooling`).
     specialise : bool
         Second pass per experiment with a copy of the network fine-tuned on simulations matching
         the first pass (about a minute per experiment on 2 cores; networks only).

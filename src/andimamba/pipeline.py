@@ -59,9 +59,10 @@ class Prediction:
     specialised : bool
         Whether a second pass used a network fine-tuned per experiment.
     pooled : dict
-        Per experiment whose segment α was pooled (:mod:`andimamba.pooling`; the key is the AnDi-2 experiment
-        number, None for a file): state code → the fitted :class:`~andimamba.pooling.Mixture`. Empty when nothing
-        was pooled.
+        Per experiment whose segments were pooled (states: :mod:`andimamba.state_pooling`, α:
+        :mod:`andimamba.pooling`; the key is the AnDi-2 experiment number, None for a file): state code → the
+        :class:`~andimamba.pooling.Mixture` fitted to that state's α, and ``"states"`` → the population the states
+        were decided with (:func:`~andimamba.state_pooling.pool_states`). Empty when nothing was pooled.
     unpooled : list of list of SegmentResult, optional
         ``results`` before pooling (None when nothing was pooled). The ensemble summary is computed from these:
         pooling narrows the spread of the segments' α, and the ensemble's α distance was worse from the pooled
@@ -196,9 +197,11 @@ class Prediction:
 
         from .andi2 import STATE_NAMES
 
-        pooled = [{"experiment": e, "state": STATE_NAMES[s], **m.to_dict()} for e, fits in self.pooled.items() for s, m in fits.items()]
+        pooled = [{"experiment": e, "state": STATE_NAMES[s], **m.to_dict()} for e, fits in self.pooled.items() for s, m in fits.items()
+                  if s != "states"]
+        pooled_states = [{"experiment": e, **fits["states"]} for e, fits in self.pooled.items() if "states" in fits]
         return {"andimamba": __version__, "model": self.model, "tta": bool(self.tta), "specialise": bool(self.specialised),
-                "pooled": pooled,
+                "pooled": pooled, "pooled_states": pooled_states,
                 "pixel_size_um": self.pixel_size, "frame_interval_s": self.frame_interval, "tracks": self.n_tracks,
                 "tracks_full": self.n_tracks - self.n_short, "tracks_short": self.n_short, "segments": self.n_segments,
                 "skipped_short": len(self.skipped), "split_at_gaps": sum(g.n_split for g in self.groups),
@@ -235,17 +238,22 @@ def _experiments(groups: Sequence[Tracks]) -> dict:
     return by_exp
 
 
-def _pooled(groups: Sequence[Tracks], results: list, cfg) -> tuple[list, dict]:
-    """``results`` with the segment α of every experiment pooled (:func:`andimamba.pooling.pool_alphas`)."""
+def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter=None) -> tuple[list, dict]:
+    """``results`` with the segment states (:func:`andimamba.state_pooling.pool_states`), then the segment α
+    (:func:`andimamba.pooling.pool_alphas`) of every experiment pooled."""
     from .pooling import pool_alphas
+    from .state_pooling import pool_states
 
+    weights = segmenter.state_weights if segmenter is not None else (1.0, 1.0, 1.0, 1.0)
+    zero = segmenter.immobile_zero if segmenter is not None else True
     out, fits = list(results), {}
     for e, idx in _experiments(groups).items():
         flat = [r for i in idx for r in results[i]]
+        flat, population = pool_states(flat, cfg, weights, zero)
         pooled, mixtures = pool_alphas(flat, cfg)
-        if not mixtures:
+        if not mixtures and population is None:
             continue
-        fits[e] = mixtures
+        fits[e] = {**mixtures, **({"states": population} if population is not None else {})}
         at = 0
         for i in idx:
             out[i], at = pooled[at: at + len(results[i])], at + len(results[i])
@@ -277,7 +285,9 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
     progress : bool
         Progress bars.
     pool : bool
-        Pool the segment α of each experiment (:mod:`andimamba.pooling`): the network's estimate of each mobile
+        Pool the segment states (:mod:`andimamba.state_pooling`: each segment's state decided with the state mix
+        of its population of similar segments) and α of each experiment (:mod:`andimamba.pooling`): the network's
+        estimate of each mobile
         segment moved toward the population of its experiment by how uncertain it is (a segment of 10 frames
         much, one of 100 frames little). Needs the model's calibration (recorded by ``tune-segmenter``; the
         shipped networks have it); a no-op for the classical method and for uncalibrated models.
@@ -297,7 +307,7 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
     fits, unpooled = {}, None
     if pool and predictor.pooling is not None:
         unpooled = results
-        results, fits = _pooled(groups, results, predictor.pooling)
+        results, fits = _pooled(groups, results, predictor.pooling, predictor.segmenter)
     px = pixel_size or (groups[0].pixel_size if groups else None)
     dt = frame_interval or (groups[0].frame_interval if groups else None)
     return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, pooled=fits,

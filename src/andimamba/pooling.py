@@ -53,6 +53,12 @@ class PoolingConfig:
     max_fit_segments : int
         A mixture is fitted to at most this many segments (a fixed, seeded subset; every segment is then
         corrected), which bounds the cost on large experiments.
+    state_components : int
+        Most mixture components of the population of all segments when the states are pooled
+        (:mod:`andimamba.state_pooling`).
+    state_own_weight : float
+        Weight in [0, 1] of a segment's own (decision-weighted) posterior against its population's state mix
+        when the states are pooled (0: the population decides, 1: no pooling).
     """
 
     length_edges: tuple[int, ...]
@@ -61,6 +67,8 @@ class PoolingConfig:
     max_components: int = 3
     min_segments: int = 20
     max_fit_segments: int = 2000
+    state_components: int = 4
+    state_own_weight: float = 0.3
 
     def __post_init__(self):
         self.length_edges = tuple(int(e) for e in self.length_edges)
@@ -73,6 +81,10 @@ class PoolingConfig:
             raise ValueError(f"alpha_sd and log10K_sd need one value per length bin ({len(e)}), got {len(sa)} and {len(sk)}")
         if not all(np.isfinite(s) and s > 0 for s in sa + sk):
             raise ValueError("alpha_sd and log10K_sd must be finite and > 0")
+        if not 0.0 <= float(self.state_own_weight) <= 1.0:
+            raise ValueError(f"state_own_weight={self.state_own_weight!r}: a weight in [0, 1]")
+        if int(self.state_components) < 1:
+            raise ValueError(f"state_components={self.state_components!r}: at least 1")
 
     def to_dict(self) -> dict:
         """JSON-serialisable dict (lists for the tuples)."""
@@ -95,12 +107,17 @@ class Mixture:
     def to_dict(self) -> dict:
         return {"weights": self.weights.tolist(), "means": self.means.tolist(), "variances": self.variances.tolist()}
 
-    def posterior_mean(self, x: np.ndarray, s2: np.ndarray) -> np.ndarray:
-        """(n, 2) E[θ | x] for measurements x (n, 2) with error variances s2 (n, 2)."""
+    def responsibilities(self, x: np.ndarray, s2: np.ndarray) -> np.ndarray:
+        """(n, k) probability that each measurement x (n, 2), with error variances s2 (n, 2), comes from each component."""
         v = self.variances[None] + s2[:, None]  # (n, k, 2)
         lp = (-0.5 * ((x[:, None] - self.means[None]) ** 2 / v + np.log(v))).sum(-1) + np.log(self.weights)[None]  # (n, k)
         r = np.exp(lp - lp.max(axis=1, keepdims=True))
-        r /= r.sum(axis=1, keepdims=True)
+        return r / r.sum(axis=1, keepdims=True)
+
+    def posterior_mean(self, x: np.ndarray, s2: np.ndarray) -> np.ndarray:
+        """(n, 2) E[θ | x] for measurements x (n, 2) with error variances s2 (n, 2)."""
+        r = self.responsibilities(x, s2)  # (n, k)
+        v = self.variances[None] + s2[:, None]  # (n, k, 2)
         post = (self.variances[None] * x[:, None] + s2[:, None] * self.means[None]) / v  # (n, k, 2)
         return (r[..., None] * post).sum(axis=1)
 

@@ -103,6 +103,11 @@ class SegmentResult:
         Per-frame model outputs (α, K in px²/frame^α, change-point probability).
     state_frame : ndarray, shape (T,), int, optional
         Per-frame state code.
+    state_post : ndarray, shape (n, 4), float, optional
+        The network's mean state posterior over each segment's frames (immobile, confined, free, directed),
+        before any decision rule (what per-experiment pooling of the states starts from).
+    net_alpha_K : ndarray, shape (n, 2), float, optional
+        The network's α and K of each segment before the immobile convention (α = K = 0) was applied.
     regime : {"full", "short"}
         ``"full"``: change points and segments from the per-frame model outputs (tracks of at least
         20 frames); ``"short"``: one α and K for the whole track from the short-track estimator
@@ -132,6 +137,8 @@ class SegmentResult:
     state_frame: np.ndarray | None = None
     cp_prob: np.ndarray | None = None
     regime: str = "full"
+    state_post: np.ndarray | None = None
+    net_alpha_K: np.ndarray | None = None
     check: InitVar[bool] = True
 
     def __post_init__(self, check: bool) -> None:
@@ -163,6 +170,13 @@ class SegmentResult:
                 v = np.asarray(v).reshape(-1)
                 if len(v) != self.T:
                     raise ValueError(f"{where}: {name} has {len(v)} values for T={self.T} frames")
+                setattr(self, name, v)
+        for name, width in (("state_post", 4), ("net_alpha_K", 2)):
+            v = getattr(self, name)
+            if v is not None:
+                v = np.asarray(v, dtype=np.float64)
+                if v.shape != (n, width):
+                    raise ValueError(f"{where}: {name} must have shape ({n}, {width}), got {v.shape}")
                 setattr(self, name, v)
 
     @property

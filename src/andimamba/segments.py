@@ -146,7 +146,9 @@ def _group_median(values: np.ndarray, group: np.ndarray, sizes: np.ndarray) -> n
 def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: SegmenterConfig):
     """Per-segment α, K and state of every track of a batch at once (see :func:`segment_track`).
 
-    Returns (alphas, Ks, states), each (n_segments,), segments of track 0 first."""
+    Returns (alphas, Ks, states, post, net): (n_segments,) each, then the mean unweighted state posterior
+    (n_segments, 4) and the network's α and K before the immobile convention (n_segments, 2); segments of track
+    0 first."""
     nseg = np.array([len(c) + 1 for c in cps], dtype=np.int64)  # (b,)
     track = np.repeat(np.arange(len(cps)), nseg)  # (s,) track of each segment
     start = np.concatenate([np.r_[0, c] for c in cps]).astype(np.int64)  # (s,) first frame of each segment
@@ -165,11 +167,13 @@ def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: Segmente
     Ks = np.exp(_group_median(outputs["log_K"][track[seg], pos], seg, size))
     seg, pos, size = frames(start, stop)
     sums = np.add.reduceat(outputs["state_prob"][track[seg], pos], np.cumsum(size) - size, axis=0)  # (s, 4)
-    states = np.argmax(sums / size[:, None].astype(sums.dtype), axis=1).astype(np.int64)  # largest mean probability
+    post = sums / size[:, None].astype(sums.dtype)  # (s, 4) mean posterior of each segment
+    states = np.argmax(cfg.weigh_states(post), axis=1).astype(np.int64)  # largest mean weighted probability
     alphas, Ks = alphas.astype(np.float64), Ks.astype(np.float64)
+    net = np.stack([alphas, Ks], axis=1)  # (s, 2) before the immobile convention
     if cfg.immobile_zero:
         alphas[states == 0], Ks[states == 0] = 0.0, 0.0
-    return alphas, Ks, states
+    return alphas, Ks, states, post.astype(np.float64), net
 
 
 def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=None, cfg: SegmenterConfig | None = None,
@@ -201,16 +205,16 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
     lengths = np.asarray(lengths).astype(np.int64)
     if len(lengths) == 0:
         return []
-    outputs = {**outputs, "state_prob": cfg.weigh_states(outputs["state_prob"])}  # the caller's dict left as it was
+    weighted = cfg.weigh_states(outputs["state_prob"])  # (b, l, 4); the caller's dict left as it was
     if cps is None:
         peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
-        cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], outputs["state_prob"][i, :T], cfg, np.flatnonzero(peaks[i, :T]))
+        cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], weighted[i, :T], cfg, np.flatnonzero(peaks[i, :T]))
                for i, T in enumerate(lengths.tolist())]
     else:
         cps = [np.asarray(c, dtype=np.int64) for c in cps]
-    alphas, Ks, states = _segment_values(outputs, lengths, cps, cfg)
+    alphas, Ks, states, post, net = _segment_values(outputs, lengths, cps, cfg)
     K_frame = np.exp(outputs["log_K"])  # (b, l)
-    state_frame = outputs["state_prob"].argmax(axis=-1)  # (b, l)
+    state_frame = weighted.argmax(axis=-1)  # (b, l)
     edges = np.r_[0, np.cumsum([len(c) + 1 for c in cps])]
     res = []
     for i, T in enumerate(lengths.tolist()):
@@ -219,5 +223,5 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
                                  Ks=Ks[a:b], states=states[a:b],
                                  first_frame=int(first_frames[i]) if first_frames is not None else 0,
                                  alpha_frame=outputs["alpha"][i, :T], K_frame=K_frame[i, :T], state_frame=state_frame[i, :T],
-                                 cp_prob=outputs["cp_prob"][i, :T]))
+                                 cp_prob=outputs["cp_prob"][i, :T], state_post=post[a:b], net_alpha_K=net[a:b]))
     return res

@@ -48,8 +48,9 @@ def register(sub) -> None:
                    "file): fine-tune a copy of the network on simulations matching the first pass's ensemble answer, then "
                    "re-estimate alpha, K and states of the first pass's segments, its change points kept (seeded; about "
                    "half a minute per experiment on one core)")
-    p.add_argument("--no-pool", action="store_true", help="each segment's alpha from its own track only (default: pooled per "
-                   "experiment - each exp_* of an AnDi-2 folder, or the whole file - the network's alpha of a short segment moved "
+    p.add_argument("--no-pool", action="store_true", help="each segment's state and alpha from its own track only (default: "
+                   "pooled per experiment - each exp_* of an AnDi-2 folder, or the whole file - each segment's state decided "
+                   "with the state mix of its population of similar segments, and the network's alpha of a short segment moved "
                    "toward its experiment's population by how uncertain it is; docs/results.md)")
     p.add_argument("--specialise-steps", type=int, default=None, help="fine-tuning steps per experiment (default 120)")
     p.add_argument("--plots", action="store_true", help="write PNG plots (alpha-log K map of all segments, one per "
