@@ -117,7 +117,7 @@ def main():
             run.write(out, frames=frames)  # what `andimamba predict` runs and writes
             best[row] = min(best.get(row, float("inf")), time.perf_counter() - t)
             pooled[row] = bool(run.pooled)
-    print(f"\n(best of {a.table_repeats} rounds)\n\n| model | TTA | per-frame table | α pooled | seconds | tracks/s |\n|---|---|---|---|---:|---:|")
+    print(f"\n(best of {a.table_repeats} rounds)\n\n| model | TTA | per-frame table | pooled (states, α) | seconds | tracks/s |\n|---|---|---|---|---:|---:|")
     for row in rows:
         m, tta, frames, _ = row
         print(f"| {m} | {'yes' if tta else 'no'} | {'yes' if frames else 'no'} | {'yes' if pooled[row] else 'no'} | {best[row]:.2f} | "
@@ -134,7 +134,7 @@ def main():
             t = time.perf_counter()
             _pooled(run.groups, run.results, loaded.pooling, loaded.segmenter)
             times.append(time.perf_counter() - t)
-        print(f"\npooling alone ({nets[0]}, {a.n} tracks, best of 3): {min(times):.3f} s")
+        print(f"\npooling alone, states and α ({nets[0]}, {a.n} tracks, best of 3): {min(times):.3f} s")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -188,6 +188,20 @@ def _mobile(states: np.ndarray, Ks: np.ndarray) -> np.ndarray:
     return (states != IMMOBILE) & (Ks > 0)
 
 
+def segment_bounds(results: Sequence[SegmentResult]) -> tuple[np.ndarray, ...]:
+    """Every segment of ``results`` (track 0's first): (starts, ends) positions within their tracks, (n,) each, and
+    (first, last) index of each track's first and last segment, (tracks,) each."""
+    counts = np.array([len(r.alphas) for r in results], dtype=np.int64)  # segments per track
+    cps = np.concatenate([r.cps for r in results]).astype(np.int64)  # (n - tracks,) every track's CPs, in order
+    last = np.cumsum(counts) - 1
+    first = last - counts + 1
+    ends, starts = np.empty(counts.sum(), np.int64), np.zeros(counts.sum(), np.int64)
+    ends[last] = [r.T for r in results]
+    ends[np.setdiff1d(np.arange(len(ends)), last, assume_unique=True)] = cps
+    starts[np.setdiff1d(np.arange(len(starts)), first, assume_unique=True)] = cps
+    return starts, ends, first, last
+
+
 def pool_alphas(results: Sequence[SegmentResult], cfg: PoolingConfig, seed: int = 0) -> tuple[list[SegmentResult], dict]:
     """The segments of one experiment with the α of every mobile segment replaced by its pooled estimate.
 
@@ -216,18 +230,11 @@ def pool_alphas(results: Sequence[SegmentResult], cfg: PoolingConfig, seed: int 
     out = list(results)
     if not out:
         return out, {}
-    counts = np.array([len(r.alphas) for r in results])  # segments per track
-    cps = np.concatenate([r.cps for r in results]).astype(np.int64)  # (n - tracks,) every track's CPs, in order
-    last = np.cumsum(counts) - 1  # index of each track's last segment
-    first = last - counts + 1
-    ends, starts = np.empty(counts.sum(), np.int64), np.zeros(counts.sum(), np.int64)
-    ends[last] = [r.T for r in results]
-    ends[np.setdiff1d(np.arange(len(ends)), last, assume_unique=True)] = cps
-    starts[np.setdiff1d(np.arange(len(starts)), first, assume_unique=True)] = cps
+    starts, ends, first, last = segment_bounds(results)
     alphas = np.concatenate([r.alphas for r in results]).astype(float)  # (n,) every segment
     Ks = np.concatenate([r.Ks for r in results]).astype(float)
     states = np.concatenate([r.states for r in results])
-    full = np.repeat([r.regime == "full" for r in results], counts)
+    full = np.repeat([r.regime == "full" for r in results], last - first + 1)
     mobile = np.flatnonzero(full & _mobile(states, Ks))  # the segments that can be pooled
     x = np.stack([alphas[mobile], np.log10(Ks[mobile])], axis=1)  # (m, 2)
     length = (ends - starts)[mobile].astype(float)  # (m,)

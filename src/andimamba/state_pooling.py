@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .andi2 import CONFINED, DIRECTED, FREE, IMMOBILE
-from .pooling import PoolingConfig, fit_mixture
+from .pooling import PoolingConfig, fit_mixture, segment_bounds
 from .result import SegmentResult
 
 __all__ = ["pool_states"]
@@ -82,7 +82,8 @@ def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, state_weig
         return out, None
     post = np.concatenate([results[i].state_post for i in use])  # (n, 4)
     net = np.concatenate([results[i].net_alpha_K for i in use])  # (n, 2)
-    length = np.concatenate([np.diff(results[i].bounds(), axis=1)[:, 0] for i in use]).astype(float)  # (n,)
+    starts, ends, _, _ = segment_bounds([results[i] for i in use])
+    length = (ends - starts).astype(float)  # (n,)
     x = np.stack([np.clip(net[:, 0], 0.0, 2.0), np.log10(np.maximum(net[:, 1], 1e-12))], axis=1)  # (n, 2)
     s2 = cfg.noise_sd(length) ** 2  # (n, 2)
     n = len(x)
