@@ -61,8 +61,8 @@ def main() -> None:
         run.write(tmp / tag, frames=False)
         scores[tag] = score_directory(tmp / tag, ref)
         if pooling is not None:  # the same passes pooled per experiment (states, then α), as predict does by default
-            results, fits = _pooled(run.groups, run.results, pooling, loaded.segmenter)
-            pooled = dataclasses.replace(run, results=results, pooled=fits, unpooled=run.results)
+            results, fits, states_only = _pooled(run.groups, run.results, pooling, loaded.segmenter)
+            pooled = dataclasses.replace(run, results=results, pooled=fits, alpha_unpooled=states_only)
             pooled.write(tmp / f"{tag}_pooled", frames=False)
             scores[f"{tag}_pooled"] = score_directory(tmp / f"{tag}_pooled", ref)
     keys = ["alpha_mae", "K_msle", "state_f1", "rmse_cp", "jsc_cp", "ensemble_alpha", "ensemble_K"]

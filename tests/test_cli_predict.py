@@ -404,9 +404,17 @@ def test_pooling_per_experiment_and_no_pool(andi_dir, tiny_model, tmp_path):
     assert not kept.all() or not np.allclose(pooled.alpha, raw.alpha)  # pooling changed something
     np.testing.assert_array_equal(pooled.K_px2_per_frame_alpha[kept], raw.K_px2_per_frame_alpha[kept])  # K only moves with a state
     np.testing.assert_array_equal(pooled.alpha[(raw.regime == "short")], raw.alpha[(raw.regime == "short")])
-    for e in (0, 1):  # the ensemble summary comes from the segments before pooling
+    # the ensemble summary comes from the segments before their α was pooled, their states pooled
+    run_p, run_raw = (predict_folder(andi_dir, model=str(model), pool=p) for p in (True, False))
+    for before, after, raw_ in zip(run_p.alpha_unpooled, run_p.results, run_raw.results):
+        for b, a, r in zip(before, after, raw_):
+            np.testing.assert_array_equal(b.states, a.states)
+            same = b.states == r.states
+            np.testing.assert_array_equal(b.alphas[same], r.alphas[same])
+    run_p.write(tmp_path / "api", frames=False)
+    for e in (0, 1):  # the CLI wrote the same
         ens = f"track_2/exp_{e}/ensemble_labels.txt"
-        assert (tmp_path / "pooled" / ens).read_bytes() == (tmp_path / "raw" / ens).read_bytes()
+        assert (tmp_path / "pooled" / ens).read_bytes() == (tmp_path / "api" / ens).read_bytes()
     record, none = (json.loads((tmp_path / d / "run.json").read_text()) for d in ("pooled", "raw"))
     assert {r["experiment"] for r in record["pooled_states"]} == {0, 1} and none["pooled"] == none["pooled_states"] == []
     for r in record["pooled_states"]:  # each component's state mix over immobile, confined, mobile

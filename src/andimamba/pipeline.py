@@ -63,10 +63,11 @@ class Prediction:
         :mod:`andimamba.pooling`; the key is the AnDi-2 experiment number, None for a file): state code → the
         :class:`~andimamba.pooling.Mixture` fitted to that state's α, and ``"states"`` → the population the states
         were decided with (:func:`~andimamba.state_pooling.pool_states`). Empty when nothing was pooled.
-    unpooled : list of list of SegmentResult, optional
-        ``results`` before pooling (None when nothing was pooled). The ensemble summary is computed from these:
-        pooling narrows the spread of the segments' α, and the ensemble's α distance was worse from the pooled
-        values (docs/results.md).
+    alpha_unpooled : list of list of SegmentResult, optional
+        ``results`` before their α was pooled, their states already pooled (None when nothing was pooled). The
+        ensemble summary is computed from these: pooling α narrows the spread of the segments' α, and the ensemble's
+        α distance was worse from the pooled values, while the pooled states made both its distances better
+        (docs/results.md).
     andi : bool
         Read from an AnDi-2 challenge folder: tables get ``experiment, fov`` columns and
         :meth:`write` writes the submission layout.
@@ -82,7 +83,7 @@ class Prediction:
     tta: bool = False
     specialised: bool = False
     pooled: dict = field(default_factory=dict)
-    unpooled: list | None = None
+    alpha_unpooled: list | None = None
     andi: bool = False
     pixel_size: float | None = None
     frame_interval: float | None = None
@@ -139,10 +140,10 @@ class Prediction:
 
     def ensembles(self) -> dict:
         """AnDi-2 ensemble matrix (5, k) of every experiment (folder mode; empty otherwise), from
-        :func:`andimamba.ensemble.ensemble_from_segments` (K in px²/frame^α) of the segments before pooling."""
+        :func:`andimamba.ensemble.ensemble_from_segments` (K in px²/frame^α) of the segments before their α was pooled."""
         from .ensemble import ensemble_from_segments
 
-        results = self.unpooled or self.results
+        results = self.alpha_unpooled or self.results
         by_exp = {e: [r for i in idx for r in results[i]] for e, idx in _experiments(self.groups).items()} if self.andi else {}
         out = {}
         for e, res in by_exp.items():
@@ -238,15 +239,16 @@ def _experiments(groups: Sequence[Tracks]) -> dict:
     return by_exp
 
 
-def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter=None) -> tuple[list, dict]:
+def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter=None) -> tuple[list, dict, list]:
     """``results`` with the segment states (:func:`andimamba.state_pooling.pool_states`), then the segment α
-    (:func:`andimamba.pooling.pool_alphas`) of every experiment pooled."""
+    (:func:`andimamba.pooling.pool_alphas`) of every experiment pooled; the fitted populations; and ``results`` with
+    only their states pooled."""
     from .pooling import pool_alphas
     from .state_pooling import pool_states
 
     weights = segmenter.state_weights if segmenter is not None else (1.0, 1.0, 1.0, 1.0)
     zero = segmenter.immobile_zero if segmenter is not None else True
-    out, fits = list(results), {}
+    out, states_only, fits = list(results), list(results), {}
     for e, idx in _experiments(groups).items():
         flat = [r for i in idx for r in results[i]]
         flat, population = pool_states(flat, cfg, weights, zero)
@@ -256,8 +258,9 @@ def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter=None) -> tup
         fits[e] = {**mixtures, **({"states": population} if population is not None else {})}
         at = 0
         for i in idx:
-            out[i], at = pooled[at: at + len(results[i])], at + len(results[i])
-    return out, fits
+            n = len(results[i])
+            out[i], states_only[i], at = pooled[at: at + n], flat[at: at + n], at + n
+    return out, fits, states_only
 
 
 def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specialise: bool = False,
@@ -304,14 +307,13 @@ def run_predictor(groups: Sequence[Tracks], predictor, tta: bool = False, specia
                                        desc=f"{len(groups)} fields of view" if andi else "tracks")
     if specialise:
         results = _specialised(predictor, groups, results, tta, specialise_steps, progress)
-    fits, unpooled = {}, None
+    fits, alpha_unpooled = {}, None
     if pool and predictor.pooling is not None:
-        unpooled = results
-        results, fits = _pooled(groups, results, predictor.pooling, predictor.segmenter)
+        results, fits, alpha_unpooled = _pooled(groups, results, predictor.pooling, predictor.segmenter)
     px = pixel_size or (groups[0].pixel_size if groups else None)
     dt = frame_interval or (groups[0].frame_interval if groups else None)
     return Prediction(list(groups), results, predictor.name, tta=tta, specialised=specialise, pooled=fits,
-                      unpooled=unpooled if fits else None, andi=andi, pixel_size=px, frame_interval=dt)
+                      alpha_unpooled=alpha_unpooled if fits else None, andi=andi, pixel_size=px, frame_interval=dt)
 
 
 def as_predictor(model, window: int | str | None = "model", batch_size: int = 512, loc_noise: float | None = None):
