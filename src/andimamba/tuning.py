@@ -5,7 +5,10 @@ drawn from the challenge prior and from the broad prior, and a realisation of th
 benchmark experiments, with a seed disjoint from training and from the benchmark's); every candidate
 ``SegmenterConfig`` is then scored with the official single-trajectory metrics and candidates are
 ranked as the AnDi-2 challenge ranked teams: by the
-mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. The winner is recorded in the
+mean of their ranks over CP RMSE, CP JSC, α MAE, K MSLE and state F1. With ``pooled`` (the default) each candidate
+is scored on what ``predict`` answers: its segments with states and α pooled per experiment
+(:mod:`andimamba.state_pooling`, :mod:`andimamba.pooling`), the per-length errors measured once with the best
+candidate without pooling (the calibration depends little on the segmenter). The winner is recorded in the
 checkpoint's ``config.json`` (:func:`andimamba.checkpoint.write_segmenter`), where
 :func:`andimamba.checkpoint.load_checkpoint` (and so :func:`andimamba.predict.load_predictor`) finds it,
 together with the errors of the winner's segment α and K by segment length on the same tuning set
@@ -71,9 +74,46 @@ def candidates() -> list[SegmenterConfig]:
 STATE_WEIGHTS = ((1.0, 1.0, 1.0, 1.0), (0.5, 0.5, 1.0, 1.0), (0.25, 0.5, 1.0, 1.0))
 
 
-def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> tuple[SegmenterConfig, pd.DataFrame]:
+_METRICS = (("rmse_cp", True), ("jsc_cp", False), ("alpha_mae", True), ("K_msle", True), ("state_f1", False))
+
+
+def _ranked(cands: list, exps: list, pooling=None) -> pd.DataFrame:
+    """One row per candidate: its parameters, the five metrics (track-weighted over experiments; segments pooled per
+    experiment with ``pooling`` when given) and the mean rank, in the candidates' order."""
+    from .metrics import single_trajectory_scores
+    from .pooling import pool_alphas
+    from .state_pooling import pool_states
+
+    rows = []
+    for cfg in cands:
+        tot, n = np.zeros(len(_METRICS)), 0
+        for _, truth, out, lengths in exps:
+            res = segment_batch(out, lengths, cfg=cfg)
+            if pooling is not None:
+                res = pool_alphas(pool_states(res, pooling, cfg.state_weights, cfg.immobile_zero)[0], pooling)[0]
+            sc = single_trajectory_scores(truth, dict(enumerate(res)))
+            tot += len(truth) * np.array([sc[k] for k, _ in _METRICS])
+            n += len(truth)
+        rows.append({**cfg.to_dict(), **dict(zip([k for k, _ in _METRICS], tot / n))})
+    table = pd.DataFrame(rows)
+    table["mean_rank"] = pd.concat([table[c].rank(ascending=asc) for c, asc in _METRICS], axis=1).mean(axis=1)
+    return table
+
+
+def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777, pooled: bool = True) -> tuple[SegmenterConfig, pd.DataFrame]:
     """Pick the best ``SegmenterConfig`` for the model in ``model_dir`` and record it in its ``config.json``, with
     the :class:`~andimamba.pooling.PoolingConfig` measured with it.
+
+    Parameters
+    ----------
+    model_dir : path
+    n_fovs : int
+        FOVs per tuning experiment.
+    seed : int
+        Seed of the tuning set.
+    pooled : bool
+        Score the candidates' segments pooled per experiment, as ``predict`` answers by default (see the module
+        docstring); False scores each segment from its own track.
 
     Returns
     -------
@@ -83,7 +123,6 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
         and the mean rank.
     """
     from .checkpoint import write_segmenter
-    from .metrics import single_trajectory_scores
     from .pooling import calibrate
     from .predict import load_predictor
 
@@ -94,24 +133,27 @@ def tune_segmenter(model_dir: str | Path, n_fovs: int = 4, seed: int = 777) -> t
             continue
         truth, pos, lengths = arrays
         exps.append((name, truth, pred.frame_outputs(pos, lengths), lengths))
-    rows = []
-    cands = candidates()
-    for cfg in cands:
-        tot, n = np.zeros(5), 0
-        for _, truth, out, lengths in exps:
-            res = segment_batch(out, lengths, cfg=cfg)
-            sc = single_trajectory_scores(truth, dict(enumerate(res)))
-            tot += len(truth) * np.array([sc["rmse_cp"], sc["jsc_cp"], sc["alpha_mae"], sc["K_msle"], sc["state_f1"]])
-            n += len(truth)
-        rows.append({**cfg.to_dict(), **dict(zip(["rmse_cp", "jsc_cp", "alpha_mae", "K_msle", "state_f1"], tot / n))})
-    table = pd.DataFrame(rows)
-    ranks = pd.concat([table[c].rank(ascending=asc) for c, asc in
-                       (("rmse_cp", True), ("jsc_cp", False), ("alpha_mae", True), ("K_msle", True), ("state_f1", False))], axis=1)
-    table["mean_rank"] = ranks.mean(axis=1)
-    table = table.sort_values("mean_rank", kind="stable")
-    best = cands[table.index[0]]  # the candidate object itself, not a round-trip through the table's dtypes
-    table = table.reset_index(drop=True)
+    n = sum(len(t) for _, t, _, _ in exps)
     truth = [t[i] for _, t, _, _ in exps for i in range(len(t))]
-    pooling = calibrate(truth, [r for _, _, out, lengths in exps for r in segment_batch(out, lengths, cfg=best)])
-    write_segmenter(model_dir, best, {"n_fovs": n_fovs, "seed": seed, "tracks": n}, pooling)
+
+    def best_of(table):
+        return cands[table.sort_values("mean_rank", kind="stable").index[0]]  # the candidate object, not the table's dtypes
+
+    def calibration(cfg):
+        return calibrate(truth, [r for _, _, out, lengths in exps for r in segment_batch(out, lengths, cfg=cfg)])
+
+    cands = candidates()
+    table = _ranked(cands, exps)
+    best = best_of(table)
+    pooling = calibration(best)
+    if pooled:
+        table = _ranked(cands, exps, pooling)
+        if (chosen := best_of(table)) is not best:
+            best = chosen
+            try:
+                pooling = calibration(best)
+            except ValueError:  # the winner has no mobile segment to measure (a degenerate model): keep the first
+                pass
+    table = table.sort_values("mean_rank", kind="stable").reset_index(drop=True)
+    write_segmenter(model_dir, best, {"n_fovs": n_fovs, "seed": seed, "tracks": n, "pooled": bool(pooled)}, pooling)
     return best, table
