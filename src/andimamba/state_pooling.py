@@ -89,9 +89,10 @@ def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, state_weig
     n = len(x)
     fit = np.arange(n) if n <= cfg.max_fit_segments else np.sort(np.random.default_rng(seed).choice(n, cfg.max_fit_segments, replace=False))
     mix = fit_mixture(x[fit], s2[fit], length[fit], cfg.state_components)
-    r = mix.responsibilities(x, s2) * length[:, None]  # (n, k) frame-weighted memberships
+    member = mix.responsibilities(x, s2)  # (n, k)
+    r = member * length[:, None]  # (n, k) frame-weighted memberships
     mix_c = r.T @ _classes(post) / np.maximum(r.sum(axis=0), 1e-30)[:, None]  # (k, 3) each component's state mix
-    prior = mix.responsibilities(x, s2) @ mix_c  # (n, 3) each segment's population mix
+    prior = member @ mix_c  # (n, 3) each segment's population mix
     weighted = post * np.asarray(state_weights, dtype=float)[None]  # (n, 4)
     w = float(cfg.state_own_weight)
     score = w * np.log(_classes(weighted) + 1e-12) + (1.0 - w) * np.log(prior + 1e-12)  # (n, 3)
