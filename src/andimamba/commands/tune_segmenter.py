@@ -13,7 +13,7 @@ def register(sub) -> None:
                        "segment length on the same set (used by predict's per-experiment pooling of states and alpha). Candidates are scored on "
                        "their segments pooled per experiment, as predict answers (--no-pool: each segment from its own track).")
     p.add_argument("model_dir", type=Path)
-    p.add_argument("--n-fovs", type=int, default=4, help="FOVs per tuning experiment (10 experiments)")
+    p.add_argument("--n-fovs", type=int, default=4, help="FOVs per tuning experiment (19 experiments: 10 from the challenge and broad priors, the 9 of the organisers' recipe)")
     p.add_argument("--seed", type=int, default=777)
     p.add_argument("--no-pool", action="store_true", help="score each candidate's segments from their own tracks only")
     p.set_defaults(func=run)
