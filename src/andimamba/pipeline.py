@@ -239,15 +239,14 @@ def _experiments(groups: Sequence[Tracks]) -> dict:
     return by_exp
 
 
-def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter=None) -> tuple[list, dict, list]:
-    """``results`` with the segment states (:func:`andimamba.state_pooling.pool_states`), then the segment α
-    (:func:`andimamba.pooling.pool_alphas`) of every experiment pooled; the fitted populations; and ``results`` with
-    only their states pooled."""
+def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter) -> tuple[list, dict, list]:
+    """``results`` with the segment states (:func:`andimamba.state_pooling.pool_states`, with the decision weights and
+    immobile convention of ``segmenter``, the predictor's), then the segment α (:func:`andimamba.pooling.pool_alphas`)
+    of every experiment pooled; the fitted populations; and ``results`` with only their states pooled."""
     from .pooling import pool_alphas
     from .state_pooling import pool_states
 
-    weights = segmenter.state_weights if segmenter is not None else (1.0, 1.0, 1.0, 1.0)
-    zero = segmenter.immobile_zero if segmenter is not None else True
+    weights, zero = segmenter.state_weights, segmenter.immobile_zero
     out, states_only, fits = list(results), list(results), {}
     for e, idx in _experiments(groups).items():
         flat = [r for i in idx for r in results[i]]
