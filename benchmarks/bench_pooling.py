@@ -47,7 +47,7 @@ def main() -> None:
             truth, pos, lengths = arrays
             res = segment_batch(pred.frame_outputs(pos, lengths), lengths, cfg=cfg)
             variants = (res, pool_alphas(res, pred.pooling)[0],
-                        pool_alphas(pool_states(res, pred.pooling, cfg.state_weights, cfg.immobile_zero)[0], pred.pooling)[0])
+                        pool_alphas(pool_states(res, pred.pooling, cfg)[0], pred.pooling)[0])
             sc = [single_trajectory_scores(truth, dict(enumerate(v))) for v in variants]
             rows.append((len(truth), *(x["alpha_mae"] for x in sc), sc[0]["state_f1"], sc[2]["state_f1"]))
             print(f"| {seed} | {name} | {len(truth)} | {sc[0]['alpha_mae']:.3f} | {sc[1]['alpha_mae']:.3f} | {sc[2]['alpha_mae']:.3f} | "

@@ -240,7 +240,7 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
             from andimamba.state_pooling import pool_states
 
             pc = dataclasses.replace(pooling, state_own_weight=w)
-            yield name, [dict(enumerate(pool_alphas(pool_states(list(sh.values()), pc, cfg.state_weights, cfg.immobile_zero)[0], pc)[0]))
+            yield name, [dict(enumerate(pool_alphas(pool_states(list(sh.values()), pc, cfg)[0], pc)[0]))
                          for sh in shipped]
     if want(name := f"{first}: free/directed by α ≥ 1.9"):
         yield name, [directed_by_alpha(sh) for sh in shipped]

@@ -49,7 +49,7 @@ def main() -> None:
             res = segment_batch(pred.frame_outputs(pos, lengths), lengths, cfg=pred.segmenter)
             if a.pooled:
                 seg = pred.segmenter
-                res = pool_alphas(pool_states(res, pred.pooling, seg.state_weights, seg.immobile_zero)[0], pred.pooling)[0]
+                res = pool_alphas(pool_states(res, pred.pooling, seg)[0], pred.pooling)[0]
             sc = single_trajectory_scores(truth, dict(enumerate(res)))
             tot += len(truth) * np.array([sc[k] for k, _ in METRICS])
         rows.append({"model": Path(m).name, "cp_threshold": pred.segmenter.cp_threshold, **dict(zip([k for k, _ in METRICS], tot / n))})

@@ -424,7 +424,7 @@ def test_pooling_per_experiment_and_no_pool(andi_dir, tiny_model, tmp_path):
     run = predict_folder(andi_dir, model=str(model), pool=False)
     exp0 = [r for g, res in zip(run.groups, run.results) if g.experiment == 0 for r in res]
     seg = load_checkpoint(model).segmenter
-    alone, _ = pool_alphas(pool_states(exp0, cal, seg.state_weights, seg.immobile_zero)[0], cal)
+    alone, _ = pool_alphas(pool_states(exp0, cal, seg)[0], cal)
     got = pooled[pooled.experiment == 0]
     np.testing.assert_allclose(got.alpha.to_numpy(), np.concatenate([r.alphas for r in alone]), rtol=1e-6)
     np.testing.assert_array_equal(got.state.to_numpy(), np.concatenate([r.states for r in alone]))

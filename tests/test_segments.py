@@ -101,3 +101,21 @@ def test_state_weights_are_a_cost_on_calling_a_state():
     for bad in ([1, 1, 1], [0, 1, 1, 1], [1, 1, float("nan"), 1]):
         with pytest.raises(ValueError, match="state_weights"):
             SegmenterConfig(state_weights=bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_median_equals_numpy_median_per_group(dtype):
+    from andimamba.segments import _group_median
+
+    rng = np.random.default_rng(3)
+    sizes = rng.integers(1, 40, 300)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    v = (rng.normal(size=sizes.sum()) * 10.0 ** rng.integers(-30, 30, sizes.sum())).astype(dtype)
+    v[::7], v[::11], v[::13] = 0.0, -0.0, -np.inf  # signed zeros and infinities sort as numbers do
+    v[::17] = np.finfo(dtype).smallest_subnormal
+    v[5::19] = v[4::19][: len(v[5::19])]  # ties
+    offs = np.cumsum(sizes) - sizes
+    want = np.array([np.median(v[o : o + s]) for o, s in zip(offs, sizes)], dtype)
+    got = _group_median(v, group, sizes)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)

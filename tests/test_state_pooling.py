@@ -7,6 +7,7 @@ from andimamba.segments import SegmenterConfig, segment_batch
 from andimamba.state_pooling import pool_states
 
 CFG = PoolingConfig((0, 21, 81), (0.25, 0.15, 0.08), (0.3, 0.2, 0.1), min_segments=20)
+UNIT = SegmenterConfig(state_weights=(1.0, 1.0, 1.0, 1.0), immobile_zero=True)  # no decision weights
 
 
 def _track(i, alpha, K, post, T=60, cp=30, other=(1.0, 1.0, (0.0, 0.0, 1.0, 0.0))):
@@ -37,7 +38,7 @@ def _population(rng, n, alpha, K, p_minority, minority, majority):
 def test_a_population_the_network_mostly_calls_immobile_becomes_immobile():
     rng = np.random.default_rng(0)
     res = _population(rng, 80, 0.5, 1e-3, 0.3, 2, 0)  # trapped: 70 % called immobile, 30 % free
-    out, pop = pool_states(res, CFG)
+    out, pop = pool_states(res, CFG, UNIT)
     assert pop is not None and len(pop["state_mix"]) == len(pop["weights"])
     first = np.array([r.states[0] for r in out])
     assert (first == 0).all()
@@ -50,7 +51,7 @@ def test_a_slow_free_population_keeps_its_state_and_gets_its_values_back():
     res = _population(rng, 80, 1.0, 3e-3, 0.2, 0, 2)  # slow free (dimerization): 20 % called immobile
     called_immobile = [i for i, r in enumerate(res) if r.states[0] == 0]
     assert called_immobile
-    out, _ = pool_states(res, CFG)
+    out, _ = pool_states(res, CFG, UNIT)
     assert all(r.states[0] == 2 for r in out)
     for i in called_immobile:  # α and K come back from the network's values
         assert out[i].alphas[0] == res[i].net_alpha_K[0, 0] and out[i].Ks[0] == res[i].net_alpha_K[0, 1]
@@ -63,9 +64,9 @@ def test_own_weight_one_is_the_segment_decision_and_free_directed_is_the_network
     rng = np.random.default_rng(2)
     res = _population(rng, 60, 1.95, 1.0, 0.4, 2, 3)  # one population, free or directed by each segment
     same = PoolingConfig(CFG.length_edges, CFG.alpha_sd, CFG.log10K_sd, min_segments=20, state_own_weight=1.0)
-    out, _ = pool_states(res, same)
+    out, _ = pool_states(res, same, UNIT)
     assert all(o is r for o, r in zip(out, res))
-    out, _ = pool_states(res, CFG)  # the population is mobile: free vs directed stays each segment's own
+    out, _ = pool_states(res, CFG, UNIT)  # the population is mobile: free vs directed stays each segment's own
     np.testing.assert_array_equal([r.states[0] for r in out], [r.states[0] for r in res])
 
 
@@ -73,18 +74,18 @@ def test_state_weights_enter_the_segment_side():
     rng = np.random.default_rng(3)
     res = _population(rng, 60, 0.2, 0.01, 0.5, 1, 2)  # half confined, half free
     w_low = pool_states(res, PoolingConfig(CFG.length_edges, CFG.alpha_sd, CFG.log10K_sd, state_own_weight=1.0),
-                        state_weights=(1.0, 0.01, 1.0, 1.0))[0]
+                        SegmenterConfig(state_weights=(1.0, 0.01, 1.0, 1.0)))[0]
     assert all(r.states[0] == 2 for r in w_low)
 
 
 def test_passes_through_what_it_cannot_pool():
     rng = np.random.default_rng(4)
     few = _population(rng, 5, 0.5, 1e-3, 0.3, 2, 0)  # 10 segments < min_segments
-    out, pop = pool_states(few, CFG)
+    out, pop = pool_states(few, CFG, UNIT)
     assert pop is None and all(o is r for o, r in zip(out, few))
     classical = [SegmentResult(str(i), 50, [], [1.0], [1.0], [2]) for i in range(30)]  # no network outputs
     short = [SegmentResult("s", 12, [], [0.7], [0.5], [2], regime="short")]
-    out, pop = pool_states(classical + short, CFG)
+    out, pop = pool_states(classical + short, CFG, UNIT)
     assert pop is None and all(o is r for o, r in zip(out, classical + short))
 
 

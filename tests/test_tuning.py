@@ -46,7 +46,7 @@ def test_candidates_are_scored_on_pooled_segments(tmp_path):
     plain, pooled = tuning._ranked(cfgs, exps), tuning._ranked(cfgs, exps, cal)
     for i, cfg in enumerate(cfgs):
         res = segment_batch(exps[0][2], lengths, cfg=cfg)
-        want = single_trajectory_scores(truth, dict(enumerate(pool_alphas(pool_states(res, cal, cfg.state_weights)[0], cal)[0])))
+        want = single_trajectory_scores(truth, dict(enumerate(pool_alphas(pool_states(res, cal, cfg)[0], cal)[0])))
         np.testing.assert_allclose(pooled.loc[i, ["alpha_mae", "state_f1", "rmse_cp"]].to_numpy(float),
                                    [want["alpha_mae"], want["state_f1"], want["rmse_cp"]])
         assert plain.loc[i, "rmse_cp"] == pooled.loc[i, "rmse_cp"]  # pooling leaves the change points

@@ -246,11 +246,10 @@ def _pooled(groups: Sequence[Tracks], results: list, cfg, segmenter) -> tuple[li
     from .pooling import pool_alphas
     from .state_pooling import pool_states
 
-    weights, zero = segmenter.state_weights, segmenter.immobile_zero
     out, states_only, fits = list(results), list(results), {}
     for e, idx in _experiments(groups).items():
         flat = [r for i in idx for r in results[i]]
-        flat, population = pool_states(flat, cfg, weights, zero)
+        flat, population = pool_states(flat, cfg, segmenter)
         pooled, mixtures = pool_alphas(flat, cfg)
         if not mixtures and population is None:
             continue

@@ -130,11 +130,25 @@ def segment_track(cp_prob, state_prob, alpha, log_K, cfg: SegmenterConfig | None
     return cps, np.array(alphas), np.array(Ks), np.array(states, dtype=np.int64)
 
 
+def _sorted_within_groups(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """``values`` sorted within each group (groups contiguous and in order). float32 values are sorted in one
+    pass as int64 keys (group in the high 32 bits, the value's bits made order-preserving in the low 32): 2-3x
+    faster than two argsorts on the million frames of a 5,000-track batch; other dtypes take the two argsorts."""
+    if values.dtype != np.float32:
+        by_value = np.argsort(values)
+        return values[by_value[np.argsort(group[by_value], kind="stable")]]
+    u = np.ascontiguousarray(values).view(np.uint32)
+    sign = np.uint32(0x80000000)
+    key = u ^ np.where(u >= sign, np.uint32(0xFFFFFFFF), sign)  # negative: all bits flipped; positive: the sign bit
+    k = np.sort((group.astype(np.int64) << 32) | key.astype(np.int64))
+    low = (k & 0xFFFFFFFF).astype(np.uint32)
+    return (low ^ np.where(low >= sign, sign, np.uint32(0xFFFFFFFF))).view(np.float32)
+
+
 def _group_median(values: np.ndarray, group: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Median of each group of ``values`` (groups contiguous, in order, sizes > 0), as ``np.median``
     computes it (the middle value, or the mean of the two middle values in the values' dtype)."""
-    by_value = np.argsort(values)
-    srt = values[by_value[np.argsort(group[by_value], kind="stable")]]  # (n,) sorted within each group
+    srt = _sorted_within_groups(values, group)  # (n,)
     offs = np.cumsum(sizes) - sizes  # (s,) first index of each group
     lo, hi = srt[offs + (sizes - 1) // 2], srt[offs + sizes // 2]  # (s,)
     even = sizes % 2 == 0

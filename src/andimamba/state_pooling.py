@@ -34,6 +34,7 @@ import numpy as np
 from .andi2 import CONFINED, DIRECTED, FREE, IMMOBILE
 from .pooling import PoolingConfig, fit_mixture, segment_bounds
 from .result import SegmentResult
+from .segments import SegmenterConfig
 
 __all__ = ["pool_states"]
 
@@ -46,8 +47,8 @@ def _classes(post: np.ndarray) -> np.ndarray:
     return c / np.maximum(c.sum(axis=1, keepdims=True), 1e-30)
 
 
-def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, state_weights=(1.0, 1.0, 1.0, 1.0),
-                immobile_zero: bool = True, seed: int = 0) -> tuple[list[SegmentResult], dict | None]:
+def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, segmenter: SegmenterConfig,
+                seed: int = 0) -> tuple[list[SegmentResult], dict | None]:
     """The segments of one experiment with their states decided with their population's.
 
     Parameters
@@ -58,11 +59,9 @@ def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, state_weig
         through and take no part.
     cfg : PoolingConfig
         The model's calibrated errors and ``state_components``, ``state_own_weight``.
-    state_weights : sequence of 4 float
-        The segmenter's costs on calling each state (:class:`~andimamba.segments.SegmenterConfig`), applied to
-        each segment's own posterior.
-    immobile_zero : bool
-        The segmenter reports immobile segments with α = K = 0.
+    segmenter : SegmenterConfig
+        The segmenter that made ``results`` (the predictor's): its ``state_weights`` (costs on calling each state)
+        are applied to each segment's own posterior, and with ``immobile_zero`` immobile segments get α = K = 0.
     seed : int
         Seed of the subset the mixture is fitted to when there are more than ``cfg.max_fit_segments`` segments.
 
@@ -93,7 +92,7 @@ def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, state_weig
     r = member * length[:, None]  # (n, k) frame-weighted memberships
     mix_c = r.T @ _classes(post) / np.maximum(r.sum(axis=0), 1e-30)[:, None]  # (k, 3) each component's state mix
     prior = member @ mix_c  # (n, 3) each segment's population mix
-    weighted = post * np.asarray(state_weights, dtype=float)[None]  # (n, 4)
+    weighted = post * np.asarray(segmenter.state_weights, dtype=float)[None]  # (n, 4)
     w = float(cfg.state_own_weight)
     score = w * np.log(_classes(weighted) + 1e-12) + (1.0 - w) * np.log(prior + 1e-12)  # (n, 3)
     cls = score.argmax(axis=1)
@@ -109,7 +108,7 @@ def pool_states(results: Sequence[SegmentResult], cfg: PoolingConfig, state_weig
         r_i.alphas, r_i.Ks = results[i].alphas.copy(), results[i].Ks.copy()
         back = (old == IMMOBILE) & (new != IMMOBILE)
         r_i.alphas[back], r_i.Ks[back] = results[i].net_alpha_K[back, 0], results[i].net_alpha_K[back, 1]
-        if immobile_zero:
+        if segmenter.immobile_zero:
             to = new == IMMOBILE
             r_i.alphas[to], r_i.Ks[to] = 0.0, 0.0
     return out, {**mix.to_dict(), "state_mix": mix_c.tolist()}

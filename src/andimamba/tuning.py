@@ -90,7 +90,7 @@ def _ranked(cands: list, exps: list, pooling=None) -> pd.DataFrame:
         for _, truth, out, lengths in exps:
             res = segment_batch(out, lengths, cfg=cfg)
             if pooling is not None:
-                res = pool_alphas(pool_states(res, pooling, cfg.state_weights, cfg.immobile_zero)[0], pooling)[0]
+                res = pool_alphas(pool_states(res, pooling, cfg)[0], pooling)[0]
             sc = single_trajectory_scores(truth, dict(enumerate(res)))
             tot += len(truth) * np.array([sc[k] for k, _ in _METRICS])
             n += len(truth)
