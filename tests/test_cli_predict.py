@@ -68,8 +68,9 @@ def test_predict_single_file_with_units_plots_and_tta(andi_dir, tiny_model, tmp_
 
 
 def test_predict_preloads_the_compiled_kernels(andi_dir, tiny_model, tmp_path, monkeypatch):
-    """The command starts loading (on a fresh install: compiling) the network's and the table writer's kernels
-    before it reads the input, as the library's pipeline does (the first predict after install waits less)."""
+    """The command starts loading (on a fresh install: compiling) the network's, the table writer's and the pooling's
+    kernels before it reads the input, as the library's pipeline does (the first predict after install waits less)."""
+    from andimamba import mixture_em
     from andimamba.io import _csv_kernels
     from andimamba.predict import Predictor
 
@@ -78,14 +79,16 @@ def test_predict_preloads_the_compiled_kernels(andi_dir, tiny_model, tmp_path, m
     def preload(self, after=()):
         calls.append("network")
         assert _csv_kernels.preload in after  # the writer's compile queued behind the features', not a third at once
+        assert mixture_em.preload in after
         for load in after:
             load()
 
     monkeypatch.setattr(Predictor, "preload", preload)
     monkeypatch.setattr(_csv_kernels, "preload", lambda: calls.append("writer"))
+    monkeypatch.setattr(mixture_em, "preload", lambda: calls.append("pooling"))
     src = andi_dir / "track_2/exp_0/trajs_fov_0.csv"
     assert main(["predict", str(src), "--out", str(tmp_path / "o"), "--model", str(tiny_model), "--no-progress"]) == 0
-    assert calls.count("network") == 1 and set(calls) == {"network", "writer"}  # the writer checks it again itself
+    assert calls.count("network") == 1 and set(calls) == {"network", "writer", "pooling"}  # each checks it again itself
 
 
 def test_classical_model_runs(andi_dir, tmp_path):

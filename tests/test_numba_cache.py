@@ -8,7 +8,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["andimamba.io._csv_kernels", "andimamba.nn.features_numba"])
+@pytest.mark.parametrize("module", ["andimamba.io._csv_kernels", "andimamba.nn.features_numba", "andimamba.mixture_em"])
 def test_load_compiles_in_a_child_and_loads_from_the_cache(module, tmp_path):
     code = (f"from {module} import KERNEL as k; k.load(); k.load(); s = k.dispatcher.stats; "
             "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))")

@@ -322,9 +322,10 @@ def as_predictor(model, window: int | str | None = "model", batch_size: int = 51
     pred = model if isinstance(model, Predictor) else load_predictor(model, window=window, batch_size=batch_size,
                                                                     loc_noise=loc_noise)
     from .io._csv_kernels import preload
+    from .mixture_em import preload as preload_em
 
-    pred.preload(after=(preload,))  # the compiled kernels (the table writer's too) load, or compile once per install,
-    return pred  # while the caller reads its input
+    pred.preload(after=(preload, preload_em))  # the compiled kernels (the table writer's and the pooling's too) load,
+    return pred  # or compile once per install, while the caller reads its input
 
 
 def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,

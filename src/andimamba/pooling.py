@@ -126,30 +126,20 @@ _VAR_FLOOR = 1e-4
 
 
 def _xd_em(x: np.ndarray, s2: np.ndarray, w: np.ndarray, k: int, iters: int = 500, tol: float = 1e-4):
-    """Extreme-deconvolution EM for a diagonal mixture of k components: (Mixture, weighted mean log-likelihood)."""
+    """Extreme-deconvolution EM for a diagonal mixture of k components: (Mixture, weighted mean log-likelihood).
+    Started from k slices of the points by log K; the iterations run compiled (:func:`andimamba.mixture_em.xd_em`)."""
     w = w / w.sum()
     parts = np.array_split(np.argsort(x[:, 1], kind="stable"), k)  # start: k slices of the points by log K
     mu = np.array([np.average(x[p], axis=0, weights=w[p] + 1e-300) for p in parts])  # (k, 2)
     spread = np.average((x - np.average(x, axis=0, weights=w)) ** 2, axis=0, weights=w)
     tau2 = np.tile(np.maximum(spread / k, _VAR_FLOOR), (k, 1))  # (k, 2)
     pi = np.full(k, 1.0 / k)
-    ll_old = -np.inf
-    for _ in range(iters):
-        v = tau2[None] + s2[:, None]  # (n, k, 2)
-        lp = (-0.5 * ((x[:, None] - mu[None]) ** 2 / v + np.log(2 * np.pi * v))).sum(-1) + np.log(pi)[None]  # (n, k)
-        m = lp.max(axis=1, keepdims=True)
-        ll_i = m[:, 0] + np.log(np.exp(lp - m).sum(axis=1))  # (n,)
-        r = np.exp(lp - ll_i[:, None]) * w[:, None]  # (n, k) weighted responsibilities
-        nk = r.sum(axis=0) + 1e-300
-        pi = nk / nk.sum()
-        b = (tau2[None] * x[:, None] + s2[:, None] * mu[None]) / v  # (n, k, 2) posterior means of θ
-        B = tau2[None] * s2[:, None] / v  # (n, k, 2) posterior variances
-        mu = (r[..., None] * b).sum(axis=0) / nk[:, None]
-        tau2 = np.maximum((r[..., None] * ((b - mu[None]) ** 2 + B)).sum(axis=0) / nk[:, None], _VAR_FLOOR)
-        ll = float((w * ll_i).sum())
-        if ll - ll_old < tol:  # the weighted mean log-likelihood gained less than tol (EM never lowers it)
-            break
-        ll_old = ll
+    from .mixture_em import preload, xd_em
+
+    preload()  # loaded from numba's cache (or waits for the pipeline's background load)
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    mu, tau2 = f64(mu), f64(tau2)
+    ll = float(xd_em(f64(x), f64(s2), f64(w), mu, tau2, pi, int(iters), float(tol), float(_VAR_FLOOR)))  # in place
     pi = np.maximum(pi, 1e-12)
     return Mixture(pi / pi.sum(), mu, tau2), ll
 
