@@ -176,6 +176,41 @@ def adapt_state_prior(out: dict, L: np.ndarray, ref: np.ndarray, iters: int) -> 
     return {**out, "state_prob": q.astype(out["state_prob"].dtype)}
 
 
+def best_threshold(out: dict, L: np.ndarray, truth: dict, cfg: SegmenterConfig, grid) -> tuple[float, dict]:
+    """The CP threshold of ``grid`` with the best CP JSC on ``truth`` for these outputs, and its segments."""
+    best = (-1.0, None, None)
+    for t in grid:
+        pred = dict(enumerate(segment_batch(out, L, cfg=SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": t}))))
+        j = single_trajectory_scores(truth, pred)["jsc_cp"]
+        if j > best[0]:
+            best = (j, t, pred)
+    return best[1], best[2]
+
+
+def surrogate_threshold(model: str, first_pass: list, cfg: SegmenterConfig, grid, n: int = 1000, seed: int = 0) -> float:
+    """The CP threshold that scores the best CP JSC on ``n`` tracks simulated from the experiments that reproduce
+    ``first_pass`` (states pooled first; :func:`andimamba.specialise.surrogate_experiments`)."""
+    from andimamba.sim.challenge import cut_boxes
+    from andimamba.sim.models import simulate
+    from andimamba.specialise import surrogate_experiments
+    from andimamba.state_pooling import pool_states
+
+    pred = load_predictor(model)
+    sur = surrogate_experiments(pool_states(first_pass, pred.pooling, cfg)[0] if pred.pooling else first_pass)
+    rng, tracks, i = np.random.default_rng(seed), [], 0
+    while len(tracks) < n:
+        p = sur[i % len(sur)]
+        i += 1
+        for fov in cut_boxes(simulate(p, rng, n_boxes=4), p.N, rng):
+            tracks.extend(fov.tracks)
+    tracks = tracks[:n]
+    L = np.array([len(t.frames) for t in tracks])
+    pos = np.zeros((n, L.max(), 2), np.float32)
+    for j, t in enumerate(tracks):
+        pos[j, : L[j]] = t.xy - t.xy[0]
+    return best_threshold(pred.frame_outputs(pos, L), L, {j: t.segments() for j, t in enumerate(tracks)}, cfg, grid)[0]
+
+
 def score(exps: list[dict], preds: list[dict]) -> dict:
     """Track-weighted mean over experiments of the five metrics, and the per-experiment rows."""
     rows = [single_trajectory_scores(ex["truth"], p) for ex, p in zip(exps, preds)]
@@ -218,6 +253,15 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
             if want(name := f"{first}: CP mass ±{m} ≥ {thr}"):
                 c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
                 yield name, [decide({**o, "cp_prob": cp_mass(o["cp_prob"], m)}, ex["L"], c) for ex, o in zip(exps, outs[first])]
+    grid = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+    if want(name := f"{first}: CP threshold per experiment, best on the truth (an upper bound, not a method)"):
+        yield name, [best_threshold(o, ex["L"], ex["truth"], cfg, grid)[1] for ex, o in zip(exps, outs[first])]
+    if want(name := f"{first}: CP threshold per experiment, best on simulations of its first pass"):
+        preds = []
+        for e, (ex, o, sh) in enumerate(zip(exps, outs[first], shipped)):
+            t = surrogate_threshold(first, list(sh.values()), cfg, grid, seed=e)
+            preds.append(decide(o, ex["L"], SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": t})))
+        yield name, preds
     for w in (1, 2):
         if want(name := f"{first}: refine ±{w}"):
             preds = []
