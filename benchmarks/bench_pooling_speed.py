@@ -2,9 +2,9 @@
 
 The network runs once over every experiment (``--fovs`` FOVs each, the published recipe, seed ``--seed``); the
 segments are then pooled per experiment as ``predict`` does (:func:`andimamba.state_pooling.pool_states`, then
-:func:`andimamba.pooling.pool_alphas`), timed with the compiled mixture EM (:mod:`andimamba.mixture_em`, the
-default) and with the same EM written with numpy arrays (the implementation before it, kept here as the
-reference), alternated ``--repeats`` times, best of each. Also prints the largest difference between the two
+:func:`andimamba.pooling.pool_alphas`), timed with the compiled mixture EM (:func:`andimamba.mixture_em.xd_em`, the
+default) and with the same EM written with numpy arrays (:func:`andimamba.mixture_em.xd_em_arrays`, the
+implementation before it, kept as the reference), alternated ``--repeats`` times, best of each. Also prints the largest difference between the two
 answers' α and whether any state differs.
 
 Usage: ``python benchmarks/bench_pooling_speed.py [--fovs 10] [--seed 5000] [--repeats 3] [--threads 1]``
@@ -21,37 +21,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def array_em(x, s2, w, k, iters=500, tol=1e-4):
-    """The extreme-deconvolution EM with numpy arrays (``andimamba.pooling._xd_em`` before the kernel)."""
-    from andimamba.pooling import _VAR_FLOOR, Mixture
-
-    w = w / w.sum()
-    parts = np.array_split(np.argsort(x[:, 1], kind="stable"), k)
-    mu = np.array([np.average(x[p], axis=0, weights=w[p] + 1e-300) for p in parts])
-    spread = np.average((x - np.average(x, axis=0, weights=w)) ** 2, axis=0, weights=w)
-    tau2 = np.tile(np.maximum(spread / k, _VAR_FLOOR), (k, 1))
-    pi = np.full(k, 1.0 / k)
-    ll_old, ll = -np.inf, -np.inf
-    for _ in range(iters):
-        v = tau2[None] + s2[:, None]
-        lp = (-0.5 * ((x[:, None] - mu[None]) ** 2 / v + np.log(2 * np.pi * v))).sum(-1) + np.log(pi)[None]
-        m = lp.max(axis=1, keepdims=True)
-        ll_i = m[:, 0] + np.log(np.exp(lp - m).sum(axis=1))
-        r = np.exp(lp - ll_i[:, None]) * w[:, None]
-        nk = r.sum(axis=0) + 1e-300
-        pi = nk / nk.sum()
-        b = (tau2[None] * x[:, None] + s2[:, None] * mu[None]) / v
-        B = tau2[None] * s2[:, None] / v
-        mu = (r[..., None] * b).sum(axis=0) / nk[:, None]
-        tau2 = np.maximum((r[..., None] * ((b - mu[None]) ** 2 + B)).sum(axis=0) / nk[:, None], _VAR_FLOOR)
-        ll = float((w * ll_i).sum())
-        if ll - ll_old < tol:
-            break
-        ll_old = ll
-    pi = np.maximum(pi, 1e-12)
-    return Mixture(pi / pi.sum(), mu, tau2), ll
 
 
 def main(argv=None) -> None:
@@ -82,17 +51,19 @@ def main(argv=None) -> None:
     def run():
         return [pooling.pool_alphas(pool_states(s, cal, seg)[0], cal)[0] for s in segs]
 
-    kernel = pooling._xd_em
+    import andimamba.mixture_em as em
+
+    kernel = em.xd_em
     run()  # the kernel loaded (or compiled) before timing
     best = {"compiled EM (default)": np.inf, "numpy-array EM (before)": np.inf}
     answers = {}
     for _ in range(args.repeats):
-        for name, em in (("compiled EM (default)", kernel), ("numpy-array EM (before)", array_em)):
-            pooling._xd_em = em
+        for name, fn in (("compiled EM (default)", kernel), ("numpy-array EM (before)", em.xd_em_arrays)):
+            em.xd_em = fn  # pooling._xd_em looks it up at each call
             t = time.perf_counter()
             answers[name] = run()
             best[name] = min(best[name], time.perf_counter() - t)
-    pooling._xd_em = kernel
+    em.xd_em = kernel
     a, b = (np.concatenate([r.alphas for s in answers[k] for r in s]) for k in best)
     sa, sb = (np.concatenate([r.states for s in answers[k] for r in s]) for k in best)
     print(f"machine: {platform.machine()} | threads {args.threads} | published recipe, {args.fovs} FOVs per experiment, "
