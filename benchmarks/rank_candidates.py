@@ -48,8 +48,7 @@ def main() -> None:
         for truth, pos, lengths in exps:
             res = segment_batch(pred.frame_outputs(pos, lengths), lengths, cfg=pred.segmenter)
             if a.pooled:
-                seg = pred.segmenter
-                res = pool_alphas(pool_states(res, pred.pooling, seg)[0], pred.pooling)[0]
+                res = pool_alphas(pool_states(res, pred.pooling, pred.segmenter)[0], pred.pooling)[0]
             sc = single_trajectory_scores(truth, dict(enumerate(res)))
             tot += len(truth) * np.array([sc[k] for k, _ in METRICS])
         rows.append({"model": Path(m).name, "cp_threshold": pred.segmenter.cp_threshold, **dict(zip([k for k, _ in METRICS], tot / n))})

@@ -37,7 +37,8 @@ def xd_em(x, s2, w, mu, tau2, pi, iters, tol, var_floor):
     """Run up to ``iters`` EM iterations in place on ``mu`` (k, 2), ``tau2`` (k, 2), ``pi`` (k,), starting from their
     values; x, s2 (n, 2), w (n,) summing to 1. Stops after the iteration whose weighted mean log-likelihood (of the
     parameters it started from) gained less than ``tol``; returns that log-likelihood. The same arithmetic as the
-    array version it replaces (:func:`andimamba.pooling._xd_em`), up to the order of floating-point sums."""
+    array version it replaces (:func:`xd_em_arrays`), up to the order of floating-point sums; b and v are recomputed
+    in the variance pass rather than stored as (n, k, 2) arrays."""
     n, d = x.shape
     k = pi.shape[0]
     r = np.empty((n, k))
