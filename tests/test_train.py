@@ -226,3 +226,16 @@ def test_cli_offers_every_prior_the_simulator_has():
     parser = build_parser(["train"])
     train = next(a for a in parser._subparsers._group_actions[0].choices["train"]._actions if "--prior" in a.option_strings)
     assert set(train.choices) == set(PRIORS)
+
+
+def test_cli_cp_sigma_is_recorded_and_checked(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "--out", str(out), "--config", "tiny", "--epochs", "1", "--steps-per-epoch", "1",
+            "--batch-size", "4", "--n-val", "20", "--threads", "1", "--no-progress"]  # fmt: skip
+    assert main(argv + ["--cp-sigma", "0.7"]) == 0
+    assert json.loads((out / "config.json").read_text())["train"]["loss"]["cp_sigma"] == 0.7
+    capsys.readouterr()
+    assert main(argv[:2] + [str(tmp_path / "bad")] + argv[3:] + ["--cp-sigma", "-1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--cp-sigma" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "bad").exists()

@@ -107,3 +107,37 @@ def test_matches_torch_weighted_cross_entropy():
     _, parts = andi_loss(outputs, targets, mask, class_weights=cw)
     expected = F.cross_entropy(logits.reshape(-1, 4), state.reshape(-1), weight=cw)
     assert parts["wce"].item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_smooth_cp_targets_spread_around_each_cp_and_keep_one_at_it():
+    from andimamba.nn.losses import smooth_cp_targets
+
+    cp = torch.zeros(2, 12, dtype=torch.bool)
+    cp[0, 5] = True
+    cp[1, 0] = cp[1, 3] = True  # close CPs: the larger spread wins, no sum above 1
+    out = smooth_cp_targets(cp, 1.0)
+    w = [math.exp(-d * d / 2) for d in range(4)]
+    expected0 = [0, 0, w[3], w[2], w[1], 1, w[1], w[2], w[3], 0, 0, 0]
+    assert out[0].tolist() == pytest.approx(expected0, rel=1e-6)
+    expected1 = [1, w[1], w[1], 1, w[1], w[2], w[3], 0, 0, 0, 0, 0]
+    assert out[1].tolist() == pytest.approx(expected1, rel=1e-6)
+    assert torch.equal(smooth_cp_targets(cp, 0.0), cp.float())
+
+
+def test_cp_sigma_changes_only_the_cp_term():
+    outputs, targets, mask = _case()
+    _, plain = andi_loss(outputs, targets, mask)
+    _, soft = andi_loss(outputs, targets, mask, weights=LossWeights(cp_sigma=1.0))
+    for k in ("wce", "msle", "alpha_mae"):
+        assert soft[k].item() == pytest.approx(plain[k].item())
+    # frames 0 and 2 neighbour the CP at frame 1: their targets become exp(-1/2)
+    y, x, pw = math.exp(-0.5), [0.0, -1.0], 20.0
+
+    def bce(logit, t):
+        p = 1 / (1 + math.exp(-logit))
+        return -(pw * t * math.log(p) + (1 - t) * math.log(1 - p))
+
+    expected = (bce(0.0, y) + bce(2.0, 1.0) + bce(-1.0, y)) / 3
+    assert soft["cp_bce"].item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="cp_sigma"):
+        LossWeights(cp_sigma=-1.0)

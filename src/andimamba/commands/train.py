@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 
 from andimamba.commands.args import add_out, add_progress, add_threads
@@ -63,6 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default 0: in the training process; use them to feed a GPU)")
     p.add_argument("--max-minutes", type=float, help="stop after this many minutes (the epoch in progress ends, is evaluated "
                    "and checkpointed; --resume continues)")
+    p.add_argument("--cp-sigma", type=float, help="spread each change-point target over neighbouring frames, "
+                   "exp(-d^2/2 sigma^2) (frames; default 0: the CP frame only)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     add_progress(p)
     p.set_defaults(func=run)
@@ -90,7 +93,12 @@ def build_config(args: argparse.Namespace):
     sizes = {k: getattr(args, k) for k in ("scan_impl", "d_model", "seg_layers") if getattr(args, k) is not None}
     if sizes:
         model = type(model).from_dict({**model.to_dict(), **sizes})
-    return TrainConfig.from_dict({**cfg.to_dict(), **overrides, "model": model.to_dict()})
+    d = {**cfg.to_dict(), **overrides, "model": model.to_dict()}
+    if args.cp_sigma is not None:
+        if not (args.cp_sigma >= 0 and math.isfinite(args.cp_sigma)):
+            raise UserError(f"--cp-sigma must be a number >= 0 (frames), got {args.cp_sigma}")
+        d["loss"] = {**d["loss"], "cp_sigma": args.cp_sigma}
+    return TrainConfig.from_dict(d)
 
 
 def run(args: argparse.Namespace) -> int:
