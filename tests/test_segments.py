@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,14 @@ def test_batch_equals_track_by_track_exactly(dtype, cfg):
         cps, a, k, s = segment_track(out["cp_prob"][i, :T], out["state_prob"][i, :T], out["alpha"][i, :T], out["log_K"][i, :T], cfg)
         assert np.array_equal(r.cps, cps) and np.array_equal(r.states, s)
         assert np.array_equal(r.alphas, a) and np.array_equal(r.Ks, k)
+        # built unchecked (valid by construction): re-checking changes no value, dtype or shape
+        again = dataclasses.replace(r)
+        for f in dataclasses.fields(r):
+            x, y = getattr(r, f.name), getattr(again, f.name)
+            if isinstance(x, np.ndarray):
+                assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y), f.name
+            else:
+                assert type(x) is type(y) and x == y, f.name
     assert sum(r.n_segments for r in res) > 2 * b  # change points were found
 
 

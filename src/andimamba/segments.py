@@ -165,8 +165,14 @@ def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: Segmente
     0 first."""
     nseg = np.array([len(c) + 1 for c in cps], dtype=np.int64)  # (b,)
     track = np.repeat(np.arange(len(cps)), nseg)  # (s,) track of each segment
-    start = np.concatenate([np.r_[0, c] for c in cps]).astype(np.int64)  # (s,) first frame of each segment
-    stop = np.concatenate([np.r_[c, T] for c, T in zip(cps, lengths)]).astype(np.int64)  # (s,) one past the last
+    first = np.cumsum(nseg) - nseg  # (b,) index of each track's first segment
+    inner = np.concatenate([np.asarray(c, dtype=np.int64) for c in cps])  # (s - b,) all change points, in order
+    start = np.zeros(len(track), dtype=np.int64)  # (s,) first frame of each segment: 0, then the CPs
+    start[np.setdiff1d(np.arange(len(track)), first, assume_unique=True)] = inner
+    stop = np.empty(len(track), dtype=np.int64)  # (s,) one past the last frame: the CPs, then T
+    last = first + nseg - 1
+    stop[last] = lengths
+    stop[np.setdiff1d(np.arange(len(track)), last, assume_unique=True)] = inner
     t = cfg.trim
     long = stop - start > 2 * t + 2  # trim frames next to change points only when the segment is long enough
     ia, ib = np.where(long, start + t, start), np.where(long, stop - t, stop)
@@ -220,12 +226,14 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
     if len(lengths) == 0:
         return []
     weighted = cfg.weigh_states(outputs["state_prob"])  # (b, l, 4); the caller's dict left as it was
+    # change points found here with min_seg >= 1 are valid by construction: the results skip SegmentResult's checks
+    trusted = cps is None and cfg.min_seg >= 1
     if cps is None:
         peaks = _batch_peaks(outputs["cp_prob"], lengths, cfg.peak_window, cfg.cp_threshold)  # (b, l)
         cps = [change_points_from_outputs(outputs["cp_prob"][i, :T], weighted[i, :T], cfg, np.flatnonzero(peaks[i, :T]))
                for i, T in enumerate(lengths.tolist())]
     else:
-        cps = [np.asarray(c, dtype=np.int64) for c in cps]
+        cps = [np.asarray(c, dtype=np.int64).reshape(-1) for c in cps]
     alphas, Ks, states, post, net = _segment_values(outputs, lengths, cps, cfg)
     K_frame = np.exp(outputs["log_K"])  # (b, l)
     state_frame = weighted.argmax(axis=-1)  # (b, l)
@@ -237,5 +245,6 @@ def segment_batch(outputs: dict, lengths: np.ndarray, ids=None, first_frames=Non
                                  Ks=Ks[a:b], states=states[a:b],
                                  first_frame=int(first_frames[i]) if first_frames is not None else 0,
                                  alpha_frame=outputs["alpha"][i, :T], K_frame=K_frame[i, :T], state_frame=state_frame[i, :T],
-                                 cp_prob=outputs["cp_prob"][i, :T], state_post=post[a:b], net_alpha_K=net[a:b]))
+                                 cp_prob=outputs["cp_prob"][i, :T], state_post=post[a:b], net_alpha_K=net[a:b],
+                                 check=not trusted))
     return res

@@ -32,6 +32,17 @@ def test_same_bytes_as_pandas(fmt, monkeypatch):
     assert fast == ref
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_threads_write_the_chunks_in_order(workers, monkeypatch):
+    monkeypatch.setattr(_csv, "CHUNK_ROWS", 70)  # 15 chunks, several rounds of `workers` threads
+    df = _table()
+    ref = io.StringIO()
+    df.to_csv(ref, index=False, float_format="%.10g")
+    out = io.StringIO()
+    write_csv(out, df, "%.10g", workers=workers)
+    assert out.getvalue() == ref.getvalue()
+
+
 def test_empty_and_object_text_columns():
     df = _table(0)
     assert _both(df)[1] == _both(df)[0] == ",".join(df.columns) + "\n"

@@ -44,6 +44,23 @@ def test_padded_and_unpadded_copies_agree_on_valid_frames(name):
 
 
 @pytest.mark.parametrize("name", list(BLOCKS))
+def test_non_finite_padding_changes_nothing_at_inference(name):
+    """Inference skips the fused block's zeroing of its input's padding (the kernel never reads it): NaN or
+    infinite padding still gives the same valid frames and exact zeros after them."""
+    block = BLOCKS[name]().eval()
+    torch.manual_seed(3)
+    lengths = torch.tensor([23, 9, 16])
+    x = torch.randn(3, 30, D)
+    bad = x.clone()
+    for i, n in enumerate(lengths.tolist()):
+        x[i, n:] = 0.0
+        bad[i, n:] = float("nan") if i % 2 else float("inf")
+    with torch.no_grad():
+        ref, out = block(x, lengths), block(bad, lengths)
+    assert torch.equal(out, ref)
+
+
+@pytest.mark.parametrize("name", list(BLOCKS))
 def test_backward_direction_sees_the_future(name):
     block = BLOCKS[name]().eval()
     torch.manual_seed(2)

@@ -17,6 +17,8 @@ break), a missing text cell, a dtype other than float, integer or text — go to
 from __future__ import annotations
 
 import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 import numpy as np
@@ -90,7 +92,14 @@ def _columns(df: pd.DataFrame):
             stack(starts, np.int64), stack(ends, np.int64), blob, width + len(kinds))
 
 
-def write_csv(f: TextIO, df: pd.DataFrame, float_format: str) -> None:
+def _default_workers() -> int:
+    """torch's thread count when torch is loaded (:func:`andimamba.threads.set_threads` governs it), else 1:
+    this module must not import torch (``andimamba simulate`` writes CSV without it)."""
+    torch = sys.modules.get("torch")
+    return max(1, int(torch.get_num_threads())) if torch is not None else 1
+
+
+def write_csv(f: TextIO, df: pd.DataFrame, float_format: str, workers: int | None = None) -> None:
     """Write ``df`` to the open text file ``f`` as ``df.to_csv(f, index=False, float_format=float_format)``.
 
     Parameters
@@ -101,6 +110,9 @@ def write_csv(f: TextIO, df: pd.DataFrame, float_format: str) -> None:
         The table; its index is not written.
     float_format : str
         printf-style format of float cells, e.g. ``"%.10g"``; NaN is written as an empty cell.
+    workers : int, optional
+        Threads formatting chunks of rows at once (the kernel releases the GIL); the chunks are written in
+        order, so the bytes do not depend on it. Default: torch's thread count when torch is loaded, else 1.
     """
     names = [str(c) for c in df.columns]
     g = _G.fullmatch(float_format)
@@ -114,8 +126,8 @@ def write_csv(f: TextIO, df: pd.DataFrame, float_format: str) -> None:
     kinds, index, floats, ints, starts, ends, blob, width = cols
     P = int(g.group(1))
     preload()  # loaded from numba's cache (or waits for the pipeline's background load)
-    f.write(",".join(names) + "\n")
-    for a in range(0, len(df), CHUNK_ROWS):
+
+    def chunk(a: int) -> str:
         b = min(a + CHUNK_ROWS, len(df))
         m = b - a
         out = np.empty(m * width, np.uint8)  # (bytes,) room for the widest row m times
@@ -129,4 +141,16 @@ def write_csv(f: TextIO, df: pd.DataFrame, float_format: str) -> None:
             fills = [(float_format % x).encode() for x in missed_value[:missed].tolist()]
             text = b"".join(p for i, fill in enumerate(fills) for p in (text[cuts[i]:cuts[i + 1]], fill)) \
                 + text[cuts[-2]:]
-        f.write(text.decode())
+        return text.decode()
+
+    f.write(",".join(names) + "\n")
+    firsts = list(range(0, len(df), CHUNK_ROWS))
+    n = min(workers or _default_workers(), len(firsts))
+    if n <= 1:
+        for a in firsts:
+            f.write(chunk(a))
+        return
+    with ThreadPoolExecutor(n) as pool:
+        for i in range(0, len(firsts), n):  # n chunks at a time: memory stays at n chunks' text
+            for text in pool.map(chunk, firsts[i : i + n]):
+                f.write(text)

@@ -147,9 +147,11 @@ class BiMambaBlock(BidirectionalBlock):
 
         lengths = torch.as_tensor(lengths, device=x.device)
         mask = length_mask(lengths, x.shape[1])  # (b, l)
-        x = torch.where(mask[..., None], x, 0.0)  # (b, l, d)
+        grad = torch.is_grad_enabled()
+        if grad:  # with autograd, padding must be finite (LayerNorm's backward multiplies it by a zero gradient);
+            x = torch.where(mask[..., None], x, 0.0)  # (b, l, d); without, the kernel never reads it and the merge zeroes it
         # the kernel reads the backward direction's frames in reverse order: no reverse_padded copies
         y = fused_inner(x, [self.fwd, self.bwd], lengths, reverse=(False, True))  # (2, b, l, E), frame order
-        if torch.is_grad_enabled():
+        if grad:
             return self.merge(x, self.fwd.out_proj(y[0]), self.bwd.out_proj(y[1]), mask)
         return self.merge.forward_projected(x, y, (self.fwd.out_proj, self.bwd.out_proj), mask)  # bench_merge_fold.py
