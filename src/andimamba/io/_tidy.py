@@ -41,7 +41,7 @@ class _Ctx:
 
     def __init__(self, raw: pd.DataFrame, path, names: dict[str, str], loc: str):
         self.raw, self.path, self.names, self.loc = raw, path, names, loc
-        self.ids: np.ndarray | None = None  # (n,) normalised track ids, once known
+        self.ids: tuple[np.ndarray, np.ndarray] | None = None  # (n,) track code of each row, (n_tracks,) ids, once known
 
     def where(self, i: int) -> dict:
         v = self.raw["_loc"].iloc[int(i)]
@@ -50,7 +50,7 @@ class _Ctx:
     def error(self, i: int, problem: str, fix: str, track: bool = True) -> TrackFileError:
         tid = None
         if track:
-            tid = self.ids[int(i)] if self.ids is not None else str(self.raw["track"].iloc[int(i)]).strip()
+            tid = self.ids[1][self.ids[0][int(i)]] if self.ids is not None else str(self.raw["track"].iloc[int(i)]).strip()
         return TrackFileError(self.path, problem, fix, track=tid, **self.where(i))
 
 
@@ -77,8 +77,9 @@ def _numbers(ctx: _Ctx, col: str) -> np.ndarray:
     return num.to_numpy(np.float64)
 
 
-def _track_ids(ctx: _Ctx) -> np.ndarray:
-    """Track ids as str; integer-valued numbers (also written as floats, "3.0") become "3"."""
+def _track_ids(ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """Track ids as str: (n,) code of each row's track, in order of first appearance, and (n_tracks,) the ids.
+    Integer-valued numbers (also written as floats, "3.0") become "3"; equal strings are one track."""
     s = ctx.raw["track"]
     numeric = pd.api.types.is_numeric_dtype(s)
     num = s.to_numpy(np.float64) if numeric else pd.to_numeric(s, errors="coerce").to_numpy(np.float64)
@@ -89,11 +90,12 @@ def _track_ids(ctx: _Ctx) -> np.ndarray:
                         "give every row a track id, or delete rows that belong to no track", track=False)
     whole = np.isfinite(num) & (num == np.round(num)) & (np.abs(num) < 2**53)
     if numeric and whole.all():
-        codes, uniq = pd.factorize(num.astype(np.int64), sort=False)  # format each id once, not once per row
-        return uniq.astype(str)[codes]
+        codes, uniq = pd.factorize(num.astype(np.int64), sort=False)  # distinct integers: distinct strings
+        return codes.astype(np.int64), uniq.astype(str)  # each id formatted once, not once per row
     out = (s.astype(str) if numeric else txt).to_numpy(dtype=object)
     out[whole] = num[whole].astype(np.int64).astype(str)
-    return out.astype(str)
+    codes, uniq = pd.factorize(out.astype(str), sort=False)
+    return codes.astype(np.int64), np.asarray(uniq).astype(str)
 
 
 def _bad_value(name: str, v: float) -> str:
@@ -136,7 +138,7 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
         raise TrackFileError(path, "contains no data rows (no positions)",
                              "check that you exported the tracks (not an empty table) to this file")
     ctx = _Ctx(raw, path, names, loc)
-    tid = ctx.ids = _track_ids(ctx)
+    code, uniq = ctx.ids = _track_ids(ctx)  # (n,), (n_tracks,)
     frame = _numbers(ctx, "frame")
     x, y = _numbers(ctx, "x"), _numbers(ctx, "y")
     for col, v in (("frame", frame), ("x", x), ("y", y)):
@@ -168,8 +170,6 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
                             f"{zf.max():g})", "only 2-D tracks are supported: track in 2-D, or drop the "
                             "z column yourself if projecting onto x, y is meaningful")
 
-    code, uniq = pd.factorize(tid, sort=False)  # (n,) track index in first-appearance order
-    uniq = np.asarray(uniq).astype(str)  # (n_tracks,)
     order = np.lexsort((frame, code))  # stable: by track, then frame
     code, frame, x, y = code[order], frame[order].astype(np.int64), x[order], y[order]
     same = code[1:] == code[:-1]
@@ -208,7 +208,10 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
 
     data = pd.DataFrame({"track_id": ids, "frame": frame, "x": x * scale, "y": y * scale})
     rows = order.astype(np.int64)  # (n,) row of the raw table behind each row of data
-    lengths = data.groupby("track_id", sort=False).size()
+    if n_split:
+        lengths = data.groupby("track_id", sort=False).size()
+    else:  # rows sorted by track code: the tracks in code order, which is their first appearance
+        lengths = pd.Series(np.bincount(code, minlength=len(uniq)), index=uniq)
     short = lengths[lengths < min_length]
     skipped = [(str(k), int(v)) for k, v in short.items()]
     if skipped:

@@ -90,7 +90,8 @@ def _cut_at_shared_frames(raw: pd.DataFrame, path: Path, names: dict[str, str], 
     if len(raw) == 0 or not np.isfinite(frame).all():
         return raw, 0  # build_tracks names the bad cell
     raw = raw.reset_index(drop=True)
-    tid = _track_ids(_Ctx(raw, path, names, loc))  # (n,) ids as build_tracks will spell them
+    code, uniq = _track_ids(_Ctx(raw, path, names, loc))
+    tid = uniq[code]  # (n,) ids as build_tracks will spell them
     shared = pd.DataFrame({"t": tid, "f": frame}).duplicated(keep=False).to_numpy()  # (n,)
     if not shared.any():
         return raw, 0
