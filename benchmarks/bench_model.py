@@ -4,7 +4,9 @@ paths with each scan, the per-channel-decay variant) vs BiLSTM, side by side in 
 Each configuration runs in its own worker subprocess (so peak RSS is its own), all kept alive; the
 parent times them in turns — one repeat of every configuration, then the next repeat — so that a
 load change on a shared machine hits all of them alike, and reports the best repeat of each and the median
-(what a typical call costs), and the median number of minor page faults of an inference call. Batch of
+(what a typical call costs), and the median number of minor page faults of an inference call; then the paired ratio:
+each round's call against the reference's call in the same round (the first in a round alternates), its median,
+quartiles and the number of rounds at ≥ 1.0 — the statistic least moved by load that changes between rounds. Batch of
 simulated 200-frame tracks (variable lengths, as in training), features included, full AnDiNet
 (segmentation + K + α stages). "first call" is the first inference of a fresh process, numba kernels loaded
 from the on-disk cache included (not their first compilation).
@@ -124,9 +126,10 @@ def main():
         info.append(json.loads(line) if line else None)
     times = [{"infer": [], "train": []} for _ in cases]
     faults = [[] for _ in cases]  # minor page faults per inference call
-    for _ in range(a.repeats):  # one round = every configuration once, inference then training
+    for rnd in range(a.repeats):  # one round = every configuration once, inference then training
+        turn = list(enumerate(procs)) if rnd % 2 == 0 else list(enumerate(procs))[::-1]  # who goes first alternates
         for name in ("infer", "train"):
-            for i, p in enumerate(procs):
+            for i, p in turn:
                 if info[i] is None:
                     continue
                 p.stdin.write(name + "\n")
@@ -159,6 +162,20 @@ def main():
               f"{a.batch / bt['train']:,.0f} | {ref['train'] / bt['train']:.2f} | {d['first']:.2f} | {mb:,.0f} | "
               f"{a.batch / mt['infer']:,.0f} | {ref_med['infer'] / mt['infer']:.2f} | {a.batch / mt['train']:,.0f} | "
               f"{ref_med['train'] / mt['train']:.2f} | {statistics.median(fl):,.0f} |", flush=True)
+    if info[0] is None or len(cases) < 2:
+        return
+    # paired: each round's ratio to the reference timed next to it in that round (the load both saw alike)
+    print("\npaired × BiLSTM, per round (speed ratio of calls made next to each other): median [quartiles], rounds ≥ 1.0")
+    print("\n| model | inference | rounds ≥ 1.0 | training | rounds ≥ 1.0 |\n|---|---|---:|---|---:|")
+    for (label, _, _), d, t in zip(cases[1:], info[1:], times[1:]):
+        if d is None:
+            continue
+        cells = []
+        for name in ("infer", "train"):
+            r = sorted(x / y for x, y in zip(times[0][name], t[name]))
+            q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3
+            cells += [f"{q[1]:.2f} [{q[0]:.2f}–{q[2]:.2f}]", f"{sum(x >= 1.0 for x in r)} of {len(r)}"]
+        print(f"| {label} | {' | '.join(cells)} |", flush=True)
 
 
 if __name__ == "__main__":
