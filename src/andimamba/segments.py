@@ -165,14 +165,16 @@ def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: Segmente
     0 first."""
     nseg = np.array([len(c) + 1 for c in cps], dtype=np.int64)  # (b,)
     track = np.repeat(np.arange(len(cps)), nseg)  # (s,) track of each segment
-    first = np.cumsum(nseg) - nseg  # (b,) index of each track's first segment
     inner = np.concatenate([np.asarray(c, dtype=np.int64) for c in cps])  # (s - b,) all change points, in order
+    is_first = np.zeros(len(track), dtype=bool)  # (s,) a track's first segment
+    is_first[np.cumsum(nseg) - nseg] = True
+    is_last = np.zeros(len(track), dtype=bool)  # (s,) a track's last segment
+    is_last[np.cumsum(nseg) - 1] = True
     start = np.zeros(len(track), dtype=np.int64)  # (s,) first frame of each segment: 0, then the CPs
-    start[np.setdiff1d(np.arange(len(track)), first, assume_unique=True)] = inner
+    start[~is_first] = inner
     stop = np.empty(len(track), dtype=np.int64)  # (s,) one past the last frame: the CPs, then T
-    last = first + nseg - 1
-    stop[last] = lengths
-    stop[np.setdiff1d(np.arange(len(track)), last, assume_unique=True)] = inner
+    stop[is_last] = lengths
+    stop[~is_last] = inner
     t = cfg.trim
     long = stop - start > 2 * t + 2  # trim frames next to change points only when the segment is long enough
     ia, ib = np.where(long, start + t, start), np.where(long, stop - t, stop)
