@@ -234,6 +234,8 @@ def test_cli_cp_sigma_is_recorded_and_checked(tmp_path, capsys):
             "--batch-size", "4", "--n-val", "20", "--threads", "1", "--no-progress"]  # fmt: skip
     assert main(argv + ["--cp-sigma", "0.7"]) == 0
     assert json.loads((out / "config.json").read_text())["train"]["loss"]["cp_sigma"] == 0.7
+    assert main(argv[:2] + [str(tmp_path / "ign")] + argv[3:] + ["--cp-ignore", "2"]) == 0
+    assert json.loads((tmp_path / "ign" / "config.json").read_text())["train"]["loss"]["cp_ignore"] == 2
     capsys.readouterr()
     assert main(argv[:2] + [str(tmp_path / "bad")] + argv[3:] + ["--cp-sigma", "-1"]) == 2
     err = capsys.readouterr().err.strip()

@@ -141,3 +141,21 @@ def test_cp_sigma_changes_only_the_cp_term():
     assert soft["cp_bce"].item() == pytest.approx(expected, rel=1e-6)
     with pytest.raises(ValueError, match="cp_sigma"):
         LossWeights(cp_sigma=-1.0)
+
+
+def test_cp_ignore_leaves_the_neighbours_of_a_cp_out_of_the_cp_term():
+    from andimamba.nn.losses import near_cp_frames
+
+    cp = torch.zeros(1, 10, dtype=torch.bool)
+    cp[0, 4] = cp[0, 6] = True
+    assert near_cp_frames(cp, 1)[0].nonzero().flatten().tolist() == [3, 5, 7]
+    assert near_cp_frames(cp, 2)[0].nonzero().flatten().tolist() == [2, 3, 5, 7, 8]
+    outputs, targets, mask = _case()  # valid frames 0-2, the CP at frame 1
+    _, plain = andi_loss(outputs, targets, mask)
+    _, ign = andi_loss(outputs, targets, mask, weights=LossWeights(cp_ignore=1))
+    for k in ("wce", "msle", "alpha_mae"):
+        assert ign[k].item() == pytest.approx(plain[k].item())
+    # frames 0 and 2 are left out; the mean still divides by the 3 valid frames
+    assert ign["cp_bce"].item() == pytest.approx(20.0 * math.log1p(math.exp(-2.0)) / 3, rel=1e-6)
+    with pytest.raises(ValueError, match="cp_ignore"):
+        LossWeights(cp_ignore=-1)

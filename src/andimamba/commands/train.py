@@ -66,6 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "and checkpointed; --resume continues)")
     p.add_argument("--cp-sigma", type=float, help="spread each change-point target over neighbouring frames, "
                    "exp(-d^2/2 sigma^2) (frames; default 0: the CP frame only)")
+    p.add_argument("--cp-ignore", type=int, help="leave the frames within this many of a change point (not the "
+                   "change point) out of the change-point loss (default 0)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     add_progress(p)
     p.set_defaults(func=run)
@@ -98,6 +100,10 @@ def build_config(args: argparse.Namespace):
         if not (args.cp_sigma >= 0 and math.isfinite(args.cp_sigma)):
             raise UserError(f"--cp-sigma must be a number >= 0 (frames), got {args.cp_sigma}")
         d["loss"] = {**d["loss"], "cp_sigma": args.cp_sigma}
+    if args.cp_ignore is not None:
+        if args.cp_ignore < 0:
+            raise UserError(f"--cp-ignore must be a whole number of frames >= 0, got {args.cp_ignore}")
+        d["loss"] = {**d["loss"], "cp_ignore": args.cp_ignore}
     return TrainConfig.from_dict(d)
 
 

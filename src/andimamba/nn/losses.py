@@ -15,7 +15,8 @@ Terms (``parts`` keys)
 ``alpha_mae``  mean |α_pred - α_true|
 ``cp_bce``     mean binary cross-entropy with logits on the change-point frames, positives weighted by
                ``LossWeights.cp_pos_weight`` (CP frames are rare: ~1 in 50-200); with ``LossWeights.cp_sigma``
-               > 0 the training target is spread over the neighbouring frames (:func:`smooth_cp_targets`)
+               > 0 the training target is spread over the neighbouring frames (:func:`smooth_cp_targets`); with
+               ``LossWeights.cp_ignore`` > 0 the frames next to a CP are left out (:func:`near_cp_frames`)
 ``total`` = state·wce + K·msle + alpha·alpha_mae + cp·cp_bce with the :class:`LossWeights`.
 
 :func:`andi_loss` averages the terms over one batch (training); :func:`loss_sums` returns their sums so that
@@ -31,7 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LossWeights", "class_weights_from_counts", "andi_loss", "loss_sums", "smooth_cp_targets"]
+__all__ = ["LossWeights", "class_weights_from_counts", "andi_loss", "loss_sums", "near_cp_frames", "smooth_cp_targets"]
 
 
 @dataclass
@@ -45,10 +46,14 @@ class LossWeights:
     cp_pos_weight: float = 20.0  # weight of positive (change-point) frames inside the BCE
     class_weight_power: float = 0.5  # state weights ∝ (1/frequency)^power: 1 balanced, 0 plain CE
     cp_sigma: float = 0.0  # frames; > 0: CP targets spread as exp(-d²/2σ²) around each CP (training only)
+    cp_ignore: int = 0  # frames; > 0: the frames within ±cp_ignore of a CP (not the CP) are left out of the CP BCE
 
     def __post_init__(self) -> None:
         if not (self.cp_sigma >= 0 and np.isfinite(self.cp_sigma)):
             raise ValueError(f"cp_sigma must be a finite number >= 0, got {self.cp_sigma}")
+        if int(self.cp_ignore) != self.cp_ignore or self.cp_ignore < 0:
+            raise ValueError(f"cp_ignore must be a whole number of frames >= 0, got {self.cp_ignore}")
+        self.cp_ignore = int(self.cp_ignore)
 
 
 def class_weights_from_counts(counts: torch.Tensor | np.ndarray | list[float], power: float = 1.0) -> torch.Tensor:
@@ -129,6 +134,21 @@ def smooth_cp_targets(cp: torch.Tensor, sigma: float) -> torch.Tensor:
     return out
 
 
+def near_cp_frames(cp: torch.Tensor, k: int) -> torch.Tensor:
+    """(b, l) bool: frames within ±k of a change point that are not change points themselves.
+
+    Why: the AnDi-2 CP metrics accept a CP found a frame or two off; a one-hot target also calls those frames
+    "no CP", so a network unsure *where* a weak CP lies is pushed to a low probability on each candidate frame.
+    Left out of the BCE (``LossWeights.cp_ignore``), they let it put a confident peak on any of them.
+    """
+    c = cp.to(torch.bool)
+    near = torch.zeros_like(c)
+    for d in range(1, k + 1):
+        near[:, d:] |= c[:, :-d]
+        near[:, :-d] |= c[:, d:]
+    return near & ~c
+
+
 def _sq_log_error(log_k: torch.Tensor, k_true: torch.Tensor) -> torch.Tensor:
     """(log1p(K_pred) - log1p(K_true))² per frame, log1p(exp(log_K)) computed as softplus(log_K) (stable)."""
     return (F.softplus(log_k) - torch.log1p(k_true)).pow(2)
@@ -139,10 +159,12 @@ def _abs_error(alpha: torch.Tensor, alpha_true: torch.Tensor) -> torch.Tensor:
     return (alpha - alpha_true).abs()
 
 
-def _cp_bce(cp_logit: torch.Tensor, cp: torch.Tensor, pos_weight: float, reduction: str) -> torch.Tensor:
-    """Change-point BCE with logits, positives weighted by ``pos_weight``; ``reduction`` "mean" or "sum"."""
+def _cp_bce(cp_logit: torch.Tensor, cp: torch.Tensor, pos_weight: float, reduction: str,
+            weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Change-point BCE with logits, positives weighted by ``pos_weight``, frames by ``weight`` (None: all 1);
+    ``reduction`` "mean" (over all frames given) or "sum"."""
     pw = torch.tensor(pos_weight, dtype=cp_logit.dtype, device=cp_logit.device)
-    return F.binary_cross_entropy_with_logits(cp_logit, cp, pos_weight=pw, reduction=reduction)
+    return F.binary_cross_entropy_with_logits(cp_logit, cp, weight=weight, pos_weight=pw, reduction=reduction)
 
 
 def andi_loss(
@@ -186,7 +208,10 @@ def andi_loss(
     wce = F.cross_entropy(logits, tg["state"], weight=cw)
     msle = _sq_log_error(out["log_K"], tg["K"]).mean()
     alpha_mae = _abs_error(out["alpha"], tg["alpha"]).mean()
-    cp_bce = _cp_bce(out["cp_logit"], tg["cp"], w.cp_pos_weight, "mean")
+    keep = None  # (n_valid,) 0 on the frames left out of the CP BCE
+    if w.cp_ignore > 0:
+        keep = (~near_cp_frames(targets["cp"], w.cp_ignore))[mask.to(torch.bool)].to(out["cp_logit"].dtype)
+    cp_bce = _cp_bce(out["cp_logit"], tg["cp"], w.cp_pos_weight, "mean", keep)
 
     total = w.state * wce + w.K * msle + w.alpha * alpha_mae + w.cp * cp_bce
     parts = {"wce": wce, "msle": msle, "alpha_mae": alpha_mae, "cp_bce": cp_bce, "total": total}
