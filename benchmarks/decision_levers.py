@@ -244,7 +244,7 @@ def levers(exps, outs: dict[str, list[dict]], models: list[str], em_iters=(1, 3,
         if want(name := f"{first}: peak window ±{pw}"):
             c = SegmenterConfig(**{**cfg.to_dict(), "peak_window": pw})
             yield name, [decide(o, ex["L"], c) for ex, o in zip(exps, outs[first])]
-    for thr in (0.5, 0.6, 0.8):
+    for thr in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
         if want(name := f"{first}: threshold {thr}"):
             c = SegmenterConfig(**{**cfg.to_dict(), "cp_threshold": thr})
             yield name, [decide(o, ex["L"], c) for ex, o in zip(exps, outs[first])]
