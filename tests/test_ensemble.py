@@ -20,3 +20,15 @@ def test_immobile_segments_form_their_own_zero_component():
     m = ensemble_from_segments(a, K, np.array([100, 100, 200, 100]))
     assert np.all(np.isfinite(m))
     assert np.allclose(m[:4, -1], 0) and np.isclose(m[4, -1], 0.4) and np.isclose(m[4].sum(), 1)
+
+
+def test_em_log_likelihood_is_the_mixture_density_of_its_answer():
+    """The EM's log-density (square expanded into products) equals the Gaussian mixture's, evaluated directly."""
+    from andimamba.ensemble import _em
+
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.normal(1.0, 0.3, 500), rng.normal(-0.5, 0.8, 500)])
+    w = rng.integers(5, 100, 500).astype(float)
+    pi, mu, var, ll = _em(x, w, 3, np.random.default_rng(0), iters=500)
+    dens = (pi * np.exp(-0.5 * ((x[:, None, :] - mu) ** 2 / var).sum(-1)) / (2 * np.pi * np.sqrt(var.prod(-1)))).sum(1)
+    assert np.isclose(ll, np.average(np.log(dens), weights=w), rtol=0, atol=1e-6)
