@@ -6,7 +6,9 @@ parent times them in turns — one repeat of every configuration, then the next 
 load change on a shared machine hits all of them alike, and reports the best repeat of each and the median
 (what a typical call costs), and the median number of minor page faults of an inference call; then the paired ratio:
 each round's call against the reference's call in the same round (the first in a round alternates), its median,
-quartiles and the number of rounds at ≥ 1.0 — the statistic least moved by load that changes between rounds. Batch of
+quartiles and the number of rounds at ≥ 1.0 — the statistic least moved by load that changes between rounds. The
+reference is the first of ``--cases`` (the BiLSTM unless chosen otherwise: the columns say "× BiLSTM"); with more than
+two cases only the reference's neighbour in each round was timed right next to it. Batch of
 simulated 200-frame tracks (variable lengths, as in training), features included, full AnDiNet
 (segmentation + K + α stages). "first call" is the first inference of a fresh process, numba kernels loaded
 from the on-disk cache included (not their first compilation).

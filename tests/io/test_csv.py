@@ -43,6 +43,23 @@ def test_threads_write_the_chunks_in_order(workers, monkeypatch):
     assert out.getvalue() == ref.getvalue()
 
 
+def test_a_failing_chunk_raises_in_the_caller(monkeypatch):
+    from andimamba.io import _csv_kernels
+
+    real, calls = _csv_kernels.format_rows, []
+
+    def flaky(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("chunk 3 failed")
+        return real(*args)
+
+    monkeypatch.setattr(_csv, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(_csv_kernels, "format_rows", flaky)
+    with pytest.raises(RuntimeError, match="chunk 3 failed"):
+        write_csv(io.StringIO(), _table(), "%.10g", workers=2)
+
+
 def test_empty_and_object_text_columns():
     df = _table(0)
     assert _both(df)[1] == _both(df)[0] == ",".join(df.columns) + "\n"

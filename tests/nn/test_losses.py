@@ -159,3 +159,17 @@ def test_cp_ignore_leaves_the_neighbours_of_a_cp_out_of_the_cp_term():
     assert ign["cp_bce"].item() == pytest.approx(20.0 * math.log1p(math.exp(-2.0)) / 3, rel=1e-6)
     with pytest.raises(ValueError, match="cp_ignore"):
         LossWeights(cp_ignore=-1)
+
+
+def test_cp_ignore_is_taken_from_the_cp_frames_when_the_target_is_spread_too():
+    from andimamba.nn.losses import near_cp_frames, smooth_cp_targets
+
+    outputs, targets, mask = _case()
+    both = LossWeights(cp_sigma=1.0, cp_ignore=1)
+    _, got = andi_loss(outputs, targets, mask, weights=both)
+    # frames 0 and 2 (next to the CP at 1) are left out; the CP keeps its target 1
+    assert got["cp_bce"].item() == pytest.approx(20.0 * math.log1p(math.exp(-2.0)) / 3, rel=1e-6)
+    long = torch.zeros(1, 5, dtype=torch.bool)
+    long[0, 2] = True
+    assert near_cp_frames(long, 100)[0].tolist() == [True, True, False, True, True]  # reach capped by the length
+    assert smooth_cp_targets(long, 1e6)[0].tolist() == pytest.approx([1.0] * 5)

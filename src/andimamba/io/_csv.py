@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
@@ -94,7 +95,7 @@ def _columns(df: pd.DataFrame):
 
 def _default_workers() -> int:
     """torch's thread count when torch is loaded (:func:`andimamba.threads.set_threads` governs it), else 1:
-    this module must not import torch (``andimamba simulate`` writes CSV without it)."""
+    writing a CSV must not import torch."""
     torch = sys.modules.get("torch")
     return max(1, int(torch.get_num_threads())) if torch is not None else 1
 
@@ -151,6 +152,10 @@ def write_csv(f: TextIO, df: pd.DataFrame, float_format: str, workers: int | Non
             f.write(chunk(a))
         return
     with ThreadPoolExecutor(n) as pool:
-        for i in range(0, len(firsts), n):  # n chunks at a time: memory stays at n chunks' text
-            for text in pool.map(chunk, firsts[i : i + n]):
-                f.write(text)
+        pending: deque = deque()  # futures in chunk order; at most n in flight, so memory stays at n chunks' text
+        for a in firsts:
+            if len(pending) == n:
+                f.write(pending.popleft().result())  # a worker's exception is raised here, in order
+            pending.append(pool.submit(chunk, a))
+        while pending:
+            f.write(pending.popleft().result())

@@ -16,7 +16,8 @@ Terms (``parts`` keys)
 ``cp_bce``     mean binary cross-entropy with logits on the change-point frames, positives weighted by
                ``LossWeights.cp_pos_weight`` (CP frames are rare: ~1 in 50-200); with ``LossWeights.cp_sigma``
                > 0 the training target is spread over the neighbouring frames (:func:`smooth_cp_targets`); with
-               ``LossWeights.cp_ignore`` > 0 the frames next to a CP are left out (:func:`near_cp_frames`)
+               ``LossWeights.cp_ignore`` > 0 the frames next to a CP are left out (:func:`near_cp_frames`); both
+               in training only: validation (:func:`loss_sums`) scores the one-hot target, comparable across runs
 ``total`` = state·wce + K·msle + alpha·alpha_mae + cp·cp_bce with the :class:`LossWeights`.
 
 :func:`andi_loss` averages the terms over one batch (training); :func:`loss_sums` returns their sums so that
@@ -46,7 +47,7 @@ class LossWeights:
     cp_pos_weight: float = 20.0  # weight of positive (change-point) frames inside the BCE
     class_weight_power: float = 0.5  # state weights ∝ (1/frequency)^power: 1 balanced, 0 plain CE
     cp_sigma: float = 0.0  # frames; > 0: CP targets spread as exp(-d²/2σ²) around each CP (training only)
-    cp_ignore: int = 0  # frames; > 0: the frames within ±cp_ignore of a CP (not the CP) are left out of the CP BCE
+    cp_ignore: int = 0  # frames; > 0: the frames within ±cp_ignore of a CP (not the CP) left out of the CP BCE (training only)
 
     def __post_init__(self) -> None:
         if not (self.cp_sigma >= 0 and np.isfinite(self.cp_sigma)):
@@ -127,7 +128,7 @@ def smooth_cp_targets(cp: torch.Tensor, sigma: float) -> torch.Tensor:
     if sigma <= 0:
         return out
     src = out.clone()
-    for d in range(1, int(np.ceil(3 * sigma)) + 1):
+    for d in range(1, min(int(np.ceil(3 * sigma)), out.shape[1] - 1) + 1):
         w = float(np.exp(-(d * d) / (2 * sigma * sigma)))
         out[:, d:] = torch.maximum(out[:, d:], w * src[:, :-d])  # frames d after a CP
         out[:, :-d] = torch.maximum(out[:, :-d], w * src[:, d:])  # frames d before it
@@ -135,15 +136,26 @@ def smooth_cp_targets(cp: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def near_cp_frames(cp: torch.Tensor, k: int) -> torch.Tensor:
-    """(b, l) bool: frames within ±k of a change point that are not change points themselves.
+    """Frames within ±k of a change point that are not change points themselves.
 
     Why: the AnDi-2 CP metrics accept a CP found a frame or two off; a one-hot target also calls those frames
     "no CP", so a network unsure *where* a weak CP lies is pushed to a low probability on each candidate frame.
     Left out of the BCE (``LossWeights.cp_ignore``), they let it put a confident peak on any of them.
+
+    Parameters
+    ----------
+    cp : Tensor, shape (b, l)
+        True (or 1) on the first frame of each new segment.
+    k : int
+        Reach in frames, >= 0.
+
+    Returns
+    -------
+    Tensor, shape (b, l), bool
     """
     c = cp.to(torch.bool)
     near = torch.zeros_like(c)
-    for d in range(1, k + 1):
+    for d in range(1, min(k, c.shape[1] - 1) + 1):
         near[:, d:] |= c[:, :-d]
         near[:, :-d] |= c[:, d:]
     return near & ~c
@@ -200,6 +212,7 @@ def andi_loss(
     w = weights or LossWeights()
     if int(mask.sum()) == 0:
         raise ValueError("the batch has no valid frame (all lengths are 0)")
+    near = near_cp_frames(targets["cp"], w.cp_ignore) if w.cp_ignore > 0 else None  # (b, l), from the CP frames
     if w.cp_sigma > 0:
         targets = {**targets, "cp": smooth_cp_targets(targets["cp"], w.cp_sigma)}  # (b, l)
     out, tg = _valid_frames(outputs, targets, mask)
@@ -208,9 +221,7 @@ def andi_loss(
     wce = F.cross_entropy(logits, tg["state"], weight=cw)
     msle = _sq_log_error(out["log_K"], tg["K"]).mean()
     alpha_mae = _abs_error(out["alpha"], tg["alpha"]).mean()
-    keep = None  # (n_valid,) 0 on the frames left out of the CP BCE
-    if w.cp_ignore > 0:
-        keep = (~near_cp_frames(targets["cp"], w.cp_ignore))[mask.to(torch.bool)].to(out["cp_logit"].dtype)
+    keep = None if near is None else (~near)[mask.to(torch.bool)].to(out["cp_logit"].dtype)  # (n_valid,) 0: left out
     cp_bce = _cp_bce(out["cp_logit"], tg["cp"], w.cp_pos_weight, "mean", keep)
 
     total = w.state * wce + w.K * msle + w.alpha * alpha_mae + w.cp * cp_bce
