@@ -166,10 +166,11 @@ def _segment_values(outputs: dict, lengths: np.ndarray, cps: list, cfg: Segmente
     nseg = np.array([len(c) + 1 for c in cps], dtype=np.int64)  # (b,)
     track = np.repeat(np.arange(len(cps)), nseg)  # (s,) track of each segment
     inner = np.concatenate([np.asarray(c, dtype=np.int64) for c in cps])  # (s - b,) all change points, in order
+    ends = np.cumsum(nseg)  # (b,) one past each track's last segment
     is_first = np.zeros(len(track), dtype=bool)  # (s,) a track's first segment
-    is_first[np.cumsum(nseg) - nseg] = True
+    is_first[ends - nseg] = True
     is_last = np.zeros(len(track), dtype=bool)  # (s,) a track's last segment
-    is_last[np.cumsum(nseg) - 1] = True
+    is_last[ends - 1] = True
     start = np.zeros(len(track), dtype=np.int64)  # (s,) first frame of each segment: 0, then the CPs
     start[~is_first] = inner
     stop = np.empty(len(track), dtype=np.int64)  # (s,) one past the last frame: the CPs, then T
