@@ -8,7 +8,15 @@ the same tracks as an AnDi-2 folder of F fields of view and times the folder pat
 (:func:`andimamba.pipeline.predict_folder`, submission files included) against the single file, the two
 runs alternated ``--repeats`` times (best of each), for the first model.
 
+``--cli`` times the command line instead, as a user runs it: ``andimamba predict FILE --out DIR`` in a fresh
+process (Python start-up, imports, model and kernel loading and the interpreter's exit included; default
+threads), ``--repeats`` rounds. Each ``--src`` is a source tree (``<checkout>/src``) run in turn in every round, so
+that an older checkout (a git worktree) and the current one are compared side by side; without it, the installed
+package. ``--teardown`` also runs trees whose console script skips the interpreter's teardown
+(``andimamba.cli.entry``) through ``andimamba.cli.main`` and a normal exit.
+
 Usage: ``python benchmarks/bench_predict.py [--n 5000] [--threads 2] [--models bimamba bilstm classical] [--fovs 30]``
+       ``python benchmarks/bench_predict.py --cli [--src OLD/src NEW/src] [--teardown] [--repeats 5]``
 """
 
 from __future__ import annotations
@@ -75,6 +83,48 @@ def folder_vs_file(tmp: Path, csv: Path, model: str, n_fovs: int, repeats: int) 
         print(f"| {kind} | {dt:.2f} | {N_TRACKS[0] / dt:,.0f} | {dt / best['file']:.2f} |")
 
 
+def cli_rounds(tmp: Path, csv: Path, srcs: list[str], repeats: int, teardown: bool) -> None:
+    """``andimamba predict`` in fresh processes, each variant in turn per round (first turn alternating).
+
+    A variant is a source tree run through its console-script function: ``andimamba.cli.entry`` where the tree
+    has it, else ``main`` (then ``sys.exit``: the interpreter's teardown included); with ``teardown``, trees that
+    have ``entry`` also run through ``main``."""
+    import statistics
+    import subprocess
+    import sys
+
+    variants = []
+    for tree in srcs or [""]:
+        cli = Path(tree) / "andimamba" / "cli.py" if tree else Path(__import__("andimamba.cli").cli.__file__)
+        has_entry = "def entry(" in cli.read_text()
+        variants.append((tree, "entry" if has_entry else "main"))
+        if has_entry and teardown:
+            variants.append((tree, "main"))
+    times: dict[tuple, list[float]] = {v: [] for v in variants}
+    for r in range(-1, repeats):  # round -1: untimed, so that every tree has its kernels compiled and cached
+        for tree, fn in (variants if r % 2 == 0 else variants[::-1]):
+            out = tmp / "out_cli"
+            shutil.rmtree(out, ignore_errors=True)
+            env = dict(os.environ)
+            if tree:
+                env["PYTHONPATH"] = str(Path(tree).resolve())
+            call = "entry()" if fn == "entry" else "sys.exit(main())"
+            cmd = [sys.executable, "-c", f"import sys; from andimamba.cli import {fn}; {call}",
+                   "predict", str(csv), "--out", str(out), "--no-progress"]
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if r >= 0:
+                times[(tree, fn)].append(time.perf_counter() - t)
+    print(f"\n`andimamba predict` (fresh process, start-up included, per-frame table on, default threads), {repeats} rounds:\n")
+    print("| source | console script | median s | best s | tracks/s (median) | tracks/s (best) | × first (median) |\n"
+          "|---|---|---:|---:|---:|---:|---:|")
+    ref = statistics.median(times[variants[0]])
+    for (tree, fn), v in times.items():
+        med = statistics.median(v)
+        print(f"| {tree or 'installed'} | {fn} | {med:.2f} | {min(v):.2f} | {N_TRACKS[0] / med:,.0f} | {N_TRACKS[0] / min(v):,.0f} | "
+              f"{med / ref:.2f} |")
+
+
 N_TRACKS = [0]
 
 
@@ -87,6 +137,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="alternated runs of the folder-vs-file comparison")
     ap.add_argument("--only-folder", action="store_true", help="skip the per-model table")
     ap.add_argument("--table-repeats", type=int, default=2, help="rounds of the per-model table (best of each row)")
+    ap.add_argument("--cli", action="store_true", help="time the command line in fresh processes instead (see above)")
+    ap.add_argument("--src", nargs="*", default=[], help="with --cli: source trees to run in turn (default: the installed package)")
+    ap.add_argument("--teardown", action="store_true", help="with --cli: also run trees that have cli.entry through cli.main")
     a = ap.parse_args()
     N_TRACKS[0] = a.n
     import torch
@@ -99,6 +152,10 @@ def main():
     make_csv(csv, a.n)
     print(f"machine: {platform.machine()} {platform.processor()} | cpus {os.cpu_count()} | threads {a.threads} | torch {torch.__version__} | "
           f"{a.n} tracks x 200 frames")
+    if a.cli:
+        cli_rounds(tmp, csv, a.src, a.repeats, a.teardown)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     set_threads(a.threads)
     if a.fovs:
         folder_vs_file(tmp, csv, a.models[0], a.fovs, a.repeats)

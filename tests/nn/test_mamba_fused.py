@@ -119,6 +119,26 @@ def test_auto_picks_fused_only_where_it_applies(monkeypatch):
         MambaConfig(block_impl="cuda")
 
 
+def test_auto_choice_leaves_torch_onnx_unimported_and_sees_an_export(monkeypatch):
+    """Deciding fused vs op by op must not import torch.onnx (0.2 s at every start of the command line), and must
+    still see an export in progress once torch.onnx is imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from andimamba.nn.mamba import Mamba, MambaConfig; "
+            "m = Mamba(MambaConfig(d_model=8, d_state=4)); assert m.use_fused(torch.zeros(1, 5, 8)); "
+            "m(torch.zeros(1, 5, 8)); print('torch.onnx' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"
+    import torch.onnx
+
+    m, x = Mamba(MambaConfig(d_model=8, d_state=4)), torch.zeros(1, 5, 8)
+    assert m.use_fused(x)
+    monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)  # as inside torch.onnx.export
+    assert not m.use_fused(x)
+
+
 def test_torch_threads_survive_the_kernels():
     saved = torch.get_num_threads()
     try:

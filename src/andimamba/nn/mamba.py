@@ -33,6 +33,7 @@ output t depends on inputs 0..t only, so trailing padding never affects valid fr
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -77,6 +78,13 @@ class MambaConfig:
     def rank(self) -> int:
         """R, the resolved ``dt_rank``."""
         return math.ceil(self.d_model / 16) if self.dt_rank == "auto" else int(self.dt_rank)
+
+
+def _onnx_exporting() -> bool:
+    """``torch.onnx.is_in_onnx_export()``, without importing ``torch.onnx`` (0.2 s at every CLI start) when no
+    export can be running because nothing imported it."""
+    onnx = sys.modules.get("torch.onnx")
+    return onnx is not None and onnx.is_in_onnx_export()
 
 
 class Mamba(nn.Module):
@@ -125,7 +133,7 @@ class Mamba(nn.Module):
             return c.block_impl == "fused"
         if c.scan_impl != "auto" or x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
             return False
-        if torch.jit.is_tracing() or torch.jit.is_scripting() or torch.onnx.is_in_onnx_export():
+        if torch.jit.is_tracing() or torch.jit.is_scripting() or _onnx_exporting():
             return False  # tracers and exporters see the op-by-op graph
         if torch.compiler.is_compiling():
             return False  # as does torch.compile, which cannot trace into numba
