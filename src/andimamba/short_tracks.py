@@ -43,7 +43,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import digamma
 
 from .sim.fbm import fgn_autocovariance
 
@@ -105,6 +104,8 @@ def _posterior(d: np.ndarray, sigma: np.ndarray | None, log10_r: np.ndarray | No
     if sigma is None:
         logS = np.log(S)
         ll = -n * logS - logdet  # (c, g): K integrated out under the flat prior on log K
+        from scipy.special import digamma  # here: scipy.special costs 0.1 s of every start, short tracks or not
+
         logk = logS - np.log(4.0) - digamma(n)  # (c, g)
     else:
         ll, log2k = _loglik_known(S, logdet, n, np.log(sigma), log10_r)

@@ -18,7 +18,6 @@ This mirrors ``andi_datasets.models_phenom.disp_fbm`` (which calls ``stochastic`
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sp_fft
 
 __all__ = ["fgn_autocovariance", "fgn_amplitude", "fgn_2d", "fgn_2d_from_amplitude"]
 
@@ -88,6 +87,9 @@ def fgn_amplitude(alpha: np.ndarray, T: int) -> np.ndarray:
     # Rows sharing one α share the eigenvalues: compute λ once per distinct α.
     uniq, inv = np.unique(alpha, return_inverse=True)
     c = fgn_autocovariance(uniq / 2.0, np.arange(int(T) + 1))  # (u, T + 1): first half of the circulant row
+    from scipy import fft as sp_fft  # here, not at the top: importing scipy.fft (and scipy.special with it) costs
+    # ~0.1 s, and andimamba.short_tracks imports this module at every start of ``andimamba predict``
+
     lam = sp_fft.irfft(c, n=M, axis=1) * M  # (u, M): FFT of the symmetric row, real by symmetry
     np.maximum(lam, 0.0, out=lam)  # ≥ 0 for fGn; clip rounding
     return np.sqrt(lam / M)[inv]  # (n, M)
@@ -124,6 +126,8 @@ def fgn_2d_from_amplitude(amp: np.ndarray, T: int, rng: np.random.Generator, sca
     else:
         z = rng.standard_normal((n, 2 * M)).view(np.complex128)  # (n, M) complex, Re and Im i.i.d.
         z *= amp
+        from scipy import fft as sp_fft
+
         y = sp_fft.fft(z, axis=1, overwrite_x=True)[:, :T]  # (n, T) complex
         out[..., 0] = y.real
         out[..., 1] = y.imag
