@@ -40,6 +40,34 @@ def test_andi_csv_float_frames_and_ids(tmp_path):
     np.testing.assert_array_equal(tr.data[["x", "y"]].to_numpy(), ref[["x", "y"]].to_numpy())
 
 
+@pytest.mark.parametrize("order", ["sorted", "frames reversed", "tracks interleaved", "shuffled"])
+def test_row_order_does_not_change_the_tracks(tmp_path, order):
+    """Rows by track then frame take a path without sorting; any other order is sorted: same tracks either way,
+    and ``source_rows`` still names each position's row in the file."""
+    rng = np.random.default_rng(3)
+    ids, frames = np.repeat([7, 2, 9], [30, 25, 40]), np.r_[np.arange(30), np.arange(5, 30), np.arange(40)]
+    xy = rng.normal(size=(len(ids), 2)).cumsum(0)
+    rows = np.arange(len(ids))
+    if order == "frames reversed":
+        rows = rows[::-1]
+    elif order == "tracks interleaved":
+        rows = np.argsort(np.r_[np.arange(30), np.arange(25), np.arange(40)], kind="stable")
+    elif order == "shuffled":
+        rows = rng.permutation(len(ids))
+    df = pd.DataFrame({"traj_idx": ids[rows], "frame": frames[rows], "x": xy[rows, 0], "y": xy[rows, 1]})
+    df.to_csv(tmp_path / "t.csv", index=False, float_format="%.17g")
+    tr = read_tracks(tmp_path / "t.csv")
+    first_seen = list(dict.fromkeys(ids[rows].astype(str)))
+    assert tr.ids == first_seen and tr.lengths.tolist() == [{"7": 30, "2": 25, "9": 40}[i] for i in first_seen]
+    for tid in first_seen:
+        want = np.flatnonzero(ids == int(tid))  # this track's positions, frame order
+        got = tr.data[tr.data.track_id == tid]
+        np.testing.assert_array_equal(got.frame.to_numpy(), frames[want])
+        np.testing.assert_allclose(got[["x", "y"]].to_numpy(), xy[want], rtol=1e-13)  # pandas parses to ~1 ulp
+    # source_rows: the file row of every position
+    np.testing.assert_array_equal(rows[tr.source_rows], np.concatenate([np.flatnonzero(ids == int(t)) for t in first_seen]))
+
+
 def test_andi_folder_layout(tmp_path):
     for e in (10, 2):
         for j in (1, 0):

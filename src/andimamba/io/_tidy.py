@@ -170,9 +170,14 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
                             f"{zf.max():g})", "only 2-D tracks are supported: track in 2-D, or drop the "
                             "z column yourself if projecting onto x, y is meaningful")
 
-    order = np.lexsort((frame, code))  # stable: by track, then frame
-    code, frame, x, y = code[order], frame[order].astype(np.int64), x[order], y[order]
     same = code[1:] == code[:-1]
+    if np.all(code[1:] >= code[:-1]) and np.all(~same | (frame[1:] > frame[:-1])):
+        order = np.arange(len(code))  # rows already by track, then frame (most exporters' order): no sort, no copies
+        frame = frame.astype(np.int64)
+    else:
+        order = np.lexsort((frame, code))  # stable: by track, then frame
+        code, frame, x, y = code[order], frame[order].astype(np.int64), x[order], y[order]
+        same = code[1:] == code[:-1]  # (n - 1,) consecutive rows of one track, in sorted order
     dup = same & (frame[1:] == frame[:-1])
     if dup.any():
         k = int(np.argmax(dup))
