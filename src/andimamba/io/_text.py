@@ -134,10 +134,12 @@ def read_columns(path: Path, names: list[str], header_rows: int = 1) -> pd.DataF
     try:
         with warnings.catch_warnings():  # rows ending with a separator: the empty last field is dropped
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            # index_col=False: a row with one field more than the header must not make the first column an index
-            df = pd.read_csv(path, sep=sep, header=0, usecols=use, skip_blank_lines=False, skiprows=skip,
-                             index_col=False, low_memory=False, encoding="utf-8-sig", encoding_errors="replace",
-                             skipinitialspace=True)
+            df = _parse_in_parts(path, sep, len(cols), use, lead + header_rows)
+            if df is None:
+                # index_col=False: a row with one field more than the header must not make the first column an index
+                df = pd.read_csv(path, sep=sep, header=0, usecols=use, skip_blank_lines=False, skiprows=skip,
+                                 index_col=False, low_memory=False, encoding="utf-8-sig", encoding_errors="replace",
+                                 skipinitialspace=True)
     except (pd.errors.ParserError, ValueError) as exc:
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise TrackFileError(path, f"cannot be parsed as a table ({msg})",
@@ -149,6 +151,60 @@ def read_columns(path: Path, names: list[str], header_rows: int = 1) -> pd.DataF
     blank = out.isna().all(axis=1).to_numpy()
     out["_loc"] = np.arange(first, first + len(out))
     return out[~blank].reset_index(drop=True) if blank.any() else out
+
+
+PARALLEL_BYTES = 8 << 20  # tables from this size on are parsed in parts at once (~120,000 rows of an AnDi CSV)
+
+
+def _parse_in_parts(path: Path, sep: str, n_fields: int, use: list[int], body_line: int,
+                    workers: int | None = None) -> pd.DataFrame | None:
+    """The data rows (from 0-based line ``body_line`` on) parsed as ``workers`` byte ranges at once, or None.
+
+    pandas' C tokenizer and number conversion release the GIL, so on two threads a 1,000,000-row AnDi CSV parses
+    in about half the time (``benchmarks/bench_predict.py``). The ranges are cut after a newline, so every line
+    lies whole in one part and the rows come back in file order, blank lines included (as the one-piece parse
+    gives them). None, and the caller parses the file in one piece as before (same values, same errors), when
+    that could differ: a small file, one thread (``workers`` default: torch's thread count when torch is loaded,
+    as :func:`andimamba.io._csv.write_csv`), quotes, no newline characters, any parse error, or a column that is not
+    numeric in every part (text cells are left to the one-piece parse, whose column then holds strings).
+    """
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ._csv import _default_workers
+
+    n = workers or _default_workers()
+    if n <= 1 or path.stat().st_size < PARALLEL_BYTES:
+        return None
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        body = _line_offset(data, body_line)
+        if data.find(b'"', body) >= 0 or data.find(b"\n", body) < 0:
+            return None
+        cuts = [body]
+        for k in range(1, n):
+            at = data.find(b"\n", max(cuts[-1], body + k * (len(data) - body) // n))
+            if at < 0 or at + 1 >= len(data):
+                break
+            cuts.append(at + 1)
+        cuts.append(len(data))
+        parts = [data[a:b] for a, b in zip(cuts[:-1], cuts[1:])]  # bytes copies: no view outlives the map
+    if len(parts) < 2:
+        return None
+
+    def parse(blob: bytes) -> pd.DataFrame:
+        return pd.read_csv(io.BytesIO(blob), sep=sep, header=None, names=list(range(n_fields)), usecols=use,
+                           skip_blank_lines=False, index_col=False, low_memory=False, encoding="utf-8",
+                           encoding_errors="replace", skipinitialspace=True)
+
+    try:
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="andimamba-parse") as pool:
+            frames = list(pool.map(parse, parts))
+    except (pd.errors.ParserError, ValueError):
+        return None
+    for c in use:
+        if any(fr[c].dtype.kind not in "if" for fr in frames):
+            return None
+    return pd.concat(frames, ignore_index=True)
 
 
 def check_fields(path, sep: str, n_fields: int, first: int, n_rows: int, suspect: bool = True) -> None:

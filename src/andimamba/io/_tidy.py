@@ -186,7 +186,8 @@ def build_tracks(raw: pd.DataFrame, *, path, fmt: str, names: dict[str, str] | N
                         "each track needs one position per frame: remove the duplicate, or disable "
                         "track splitting/merging in the tracker")
 
-    ids = uniq[code]  # (n,) id per row
+    ids = uniq.astype(object)[code]  # (n,) id per row: references to one str per track (from a numpy str array,
+    # pandas would build a million str objects)
     gap = np.r_[False, same & (np.diff(frame) != 1)]  # (n,) first row after a gap
     n_split = 0
     if gap.any() and not split_gaps:
