@@ -13,10 +13,12 @@ process (Python start-up, imports, model and kernel loading and the interpreter'
 threads), ``--repeats`` rounds. Each ``--src`` is a source tree (``<checkout>/src``) run in turn in every round, so
 that an older checkout (a git worktree) and the current one are compared side by side; without it, the installed
 package. ``--teardown`` also runs trees whose console script skips the interpreter's teardown
-(``andimamba.cli.entry``) through ``andimamba.cli.main`` and a normal exit.
+(``andimamba.cli.entry``) through ``andimamba.cli.main`` and a normal exit. ``--batch-sizes`` times the default
+row (per-frame table, pooled) at each number of tracks per forward pass instead, in turns, ``--repeats`` rounds.
 
 Usage: ``python benchmarks/bench_predict.py [--n 5000] [--threads 2] [--models bimamba bilstm classical] [--fovs 30]``
        ``python benchmarks/bench_predict.py --cli [--src OLD/src NEW/src] [--teardown] [--repeats 5]``
+       ``python benchmarks/bench_predict.py --batch-sizes 128 256 512 [--models bilstm] [--repeats 5]``
 """
 
 from __future__ import annotations
@@ -125,6 +127,29 @@ def cli_rounds(tmp: Path, csv: Path, srcs: list[str], repeats: int, teardown: bo
               f"{med / ref:.2f} |")
 
 
+def batch_rounds(tmp: Path, csv: Path, model: str, sizes: list[int], repeats: int) -> None:
+    """The default row (per-frame table, pooled) at each ``--batch-size``, in turns per round (first turn alternating)."""
+    import statistics
+
+    from andimamba.pipeline import predict_file
+
+    times: dict[int, list[float]] = {b: [] for b in sizes}
+    for r in range(-1, repeats):  # round -1 untimed (first calls)
+        for b in (sizes if r % 2 == 0 else sizes[::-1]):
+            out = tmp / "out_bs"
+            shutil.rmtree(out, ignore_errors=True)
+            t = time.perf_counter()
+            predict_file(csv, model=model, batch_size=b).write(out)
+            if r >= 0:
+                times[b].append(time.perf_counter() - t)
+    print(f"\n{model}, per-frame table on, pooled, by tracks per forward pass ({repeats} rounds, in turns):\n")
+    print("| batch size | median s | best s | tracks/s (median) | tracks/s (best) | × first (median) |\n|---:|---:|---:|---:|---:|---:|")
+    ref = statistics.median(times[sizes[0]])
+    for b, v in times.items():
+        med = statistics.median(v)
+        print(f"| {b} | {med:.2f} | {min(v):.2f} | {N_TRACKS[0] / med:,.0f} | {N_TRACKS[0] / min(v):,.0f} | {med / ref:.2f} |")
+
+
 N_TRACKS = [0]
 
 
@@ -137,6 +162,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="alternated runs of the folder-vs-file comparison")
     ap.add_argument("--only-folder", action="store_true", help="skip the per-model table")
     ap.add_argument("--table-repeats", type=int, default=2, help="rounds of the per-model table (best of each row)")
+    ap.add_argument("--batch-sizes", type=int, nargs="*", default=[], help="time the default row at these batch sizes instead")
     ap.add_argument("--cli", action="store_true", help="time the command line in fresh processes instead (see above)")
     ap.add_argument("--src", nargs="*", default=[], help="with --cli: source trees to run in turn (default: the installed package)")
     ap.add_argument("--teardown", action="store_true", help="with --cli: also run trees that have cli.entry through cli.main")
@@ -152,8 +178,11 @@ def main():
     make_csv(csv, a.n)
     print(f"machine: {platform.machine()} {platform.processor()} | cpus {os.cpu_count()} | threads {a.threads} | torch {torch.__version__} | "
           f"{a.n} tracks x 200 frames")
-    if a.cli:
-        cli_rounds(tmp, csv, a.src, a.repeats, a.teardown)
+    if a.cli or a.batch_sizes:
+        if a.cli:
+            cli_rounds(tmp, csv, a.src, a.repeats, a.teardown)
+        else:
+            batch_rounds(tmp, csv, a.models[0], a.batch_sizes, a.repeats)
         shutil.rmtree(tmp, ignore_errors=True)
         return
     set_threads(a.threads)

@@ -321,11 +321,20 @@ def as_predictor(model, window: int | str | None = "model", batch_size: int = 51
 
     pred = model if isinstance(model, Predictor) else load_predictor(model, window=window, batch_size=batch_size,
                                                                     loc_noise=loc_noise)
-    from .io._csv_kernels import preload
-    from .mixture_em import preload as preload_em
+    pred.preload(after=(_preload_csv, _preload_em))  # the compiled kernels (the table writer's and the pooling's too)
+    return pred  # load, or compile once per install, while the caller reads its input
 
-    pred.preload(after=(preload, preload_em))  # the compiled kernels (the table writer's and the pooling's too) load,
-    return pred  # or compile once per install, while the caller reads its input
+
+def _preload_csv() -> None:
+    from .io._csv_kernels import preload  # imported here, in the loader's thread: numba's import (0.3 s) overlaps
+                                          # the caller reading its input instead of delaying it
+    preload()
+
+
+def _preload_em() -> None:
+    from .mixture_em import preload
+
+    preload()
 
 
 def predict_file(path, format: str = "auto", *, pixel_size: float | None = None, frame_interval: float | None = None,
