@@ -81,6 +81,26 @@ def test_andi_folder_layout(tmp_path):
     one_line(e, "nothing_here")
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_andi_folder_read_on_threads_as_one_by_one(tmp_path, monkeypatch, workers):
+    """The FOV files are read several at once: the same Tracks in the same order, and the first bad file in that
+    order is the one an error names."""
+    from andimamba.io import _csv
+
+    monkeypatch.setattr(_csv, "_default_workers", lambda: workers)
+    for j in range(5):
+        write_andi(tmp_path / "track_2" / "exp_0" / f"trajs_fov_{j}.csv", lengths=(25 + j, 30), first=(j, 0))
+    out = read_andi_folder(tmp_path)
+    assert [t.fov for t in out] == list(range(5))
+    assert [t.lengths.tolist() for t in out] == [[25 + j, 30] for j in range(5)]
+    for j in (3, 1):  # two bad files: FOV 1 comes first in the folder's order
+        p = tmp_path / "track_2" / "exp_0" / f"trajs_fov_{j}.csv"
+        p.write_text(p.read_text().replace("\n", "\n1,2,abc,4\n", 1))
+    with pytest.raises(TrackFileError) as e:
+        read_andi_folder(tmp_path)
+    one_line(e, "trajs_fov_1.csv", "abc")
+
+
 # ----------------------------------------------------------------------------- trackpy
 def test_trackpy_csv_extra_columns_and_index(tmp_path):
     """trackpy.link(...).to_csv(): unnamed index, then y, x, mass, size, ecc, signal, raw_mass, ep, frame, particle."""

@@ -372,4 +372,19 @@ def read_andi_folder(path, *, min_length: int = 20) -> list[Tracks]:
     if not found:
         raise TrackFileError(root, "holds no exp_*/trajs_fov_*.csv files",
                              "give the AnDi-2 challenge folder (the one holding track_2/)")
-    return [read_andi_csv(f, min_length=min_length, split_gaps=False) for _, f in found]
+    def read(f: Path) -> Tracks:
+        return read_andi_csv(f, min_length=min_length, split_gaps=False)
+
+    from ._csv import _default_workers
+
+    n = min(_default_workers(), len(found))
+    if n <= 1:
+        return [read(f) for _, f in found]
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the files parsed n at once on torch's threads (pandas' tokenizer releases the GIL): one FOV's file is too small
+    # to be cut in parts (_text.PARALLEL_BYTES), and a folder of 30 files read one by one made the folder path 1.2x
+    # the single-file path on the same tracks (benchmarks/bench_predict.py --fovs 30). In order; the first bad file
+    # in that order raises, as reading one by one does.
+    with ThreadPoolExecutor(n, thread_name_prefix="andimamba-read") as pool:
+        return list(pool.map(read, [f for _, f in found]))
