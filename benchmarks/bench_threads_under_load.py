@@ -35,8 +35,11 @@ def _run(csv: Path, out: Path, threads: int | None, env: dict) -> float:
     if threads is not None:
         cmd += ["--threads", str(threads)]
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    res = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    dt = time.perf_counter() - t
+    if res.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    return dt
 
 
 def main() -> None:
