@@ -95,6 +95,20 @@ def test_exp_f32_accuracy():
     assert 0 < scan_numba._exp_f32(np.float32(-200.0)) < 2e-38  # clamped to the smallest normal
 
 
+def test_exp2_f32_accuracy():
+    """2**t as the fused Mamba block's scan computes exp(Δ A): within 1 ulp on exactly represented t, and exp(x)
+    through t = x log₂e within the rounding of that product (|x| ε), which the product Δ·A already carries."""
+    scan_numba = pytest.importorskip("andimamba.nn.scan_numba")
+    t = np.concatenate([np.linspace(-126, 20, 4001), [0.0, -0.5, 0.5, -1e-8, -125.99]]).astype(np.float32)
+    got = np.array([scan_numba._exp2_f32(v) for v in t], dtype=np.float64)
+    assert np.max(np.abs(got / 2.0 ** t.astype(np.float64) - 1)) < 1.2e-7  # ~1 ulp
+    assert 0 < scan_numba._exp2_f32(np.float32(-300.0)) < 2e-38  # clamped to the smallest normal
+    x = np.linspace(-87, 0, 4001).astype(np.float32)
+    got = np.array([scan_numba._exp2_f32(v * np.float32(np.log2(np.e))) for v in x], dtype=np.float64)
+    rel = np.abs(got / np.exp(x.astype(np.float64)) - 1)
+    assert np.all(rel < 1.2e-7 + 2 * np.abs(x) * 2.0**-24)
+
+
 def test_auto_and_fallback(monkeypatch):
     inputs = make_inputs(2, 9, 4, 3)
     ref = selective_scan(*inputs, impl="reference")

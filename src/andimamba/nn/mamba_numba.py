@@ -56,7 +56,9 @@ from andimamba.nn.numba_ops import (
     _softplus,
     _transpose,
 )
-from andimamba.nn.scan_numba import _exp
+from andimamba.nn.scan_numba import _exp2
+
+_LOG2E = 1.4426950408889634
 
 
 @njit(**_JIT)
@@ -136,6 +138,7 @@ def _fwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y):
     nn = (nm - nrank) // 2
     dtype = x.dtype
     zero = dtype.type(0)
+    At2 = At * dtype.type(_LOG2E)  # exp(Δ A) = 2**(Δ A log₂e): the factor once, not per step
     order = _balanced_order(lengths, nr)
     for ii in prange(nb * nr):
         i = order[ii]
@@ -156,7 +159,7 @@ def _fwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y):
         _transpose(Z, SZs)
         h = np.zeros((nn, ne), dtype)  # (N, E)
         acc = np.empty(ne, dtype)
-        Dr, Ar = Dp[r], At[r]
+        Dr, Ar = Dp[r], At2[r]
         for s in range(L):
             u, dl = Us[s], DLs[s]
             for j in range(ne):
@@ -164,7 +167,7 @@ def _fwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y):
             for k in range(nn):
                 bk, ck, hk, ak = DBL[nrank + k, s], DBL[nrank + nn + k, s], h[k], Ar[k]
                 for j in range(ne):
-                    hk[j] = _exp(dl[j] * ak[j]) * hk[j] + dl[j] * u[j] * bk
+                    hk[j] = _exp2(dl[j] * ak[j]) * hk[j] + dl[j] * u[j] * bk
                     acc[j] += ck * hk[j]
             yt, sz = y[r, b, L - 1 - s if rv else s], SZs[s]
             for j in range(ne):
@@ -174,10 +177,11 @@ def _fwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, y):
 
 
 @njit(**_JIT)
-def _adjoint_scan(Us, DLs, DBL, Ar, Dr, GOs, nrank, Os, gUs, gDLs, gDBL, gA, gD):
+def _adjoint_scan(Us, DLs, DBL, Ar, Ar2, Dr, GOs, nrank, Os, gUs, gDLs, gDBL, gA, gD):
     """Recompute the scan of one item, then run its adjoint backwards in time.
 
-    Us, DLs (L, E) u and Δ; DBL (M, L); GOs (L, E) = dL/d(ungated output). Writes Os (L, E) the ungated
+    Us, DLs (L, E) u and Δ; DBL (M, L); Ar (N, E) = Aᵀ and Ar2 = Ar log₂e (exp(Δ A) = 2**(Δ Ar2), as the forward
+    computes it); GOs (L, E) = dL/d(ungated output). Writes Os (L, E) the ungated
     output, gUs, gDLs (L, E) and the B, C rows of gDBL (M, L); adds into gA (N, E) and gD (E,). With g_t = GOs[t], backwards in t:
     gh_t = g_t C_t + exp(Δ_{t+1} A) gh_{t+1};  dL/dΔ_t = Σ_N gh_t h_{t-1} exp(Δ_t A) A + u_t Σ_N gh_t B_t;
     dL/dA += Δ_t gh_t h_{t-1} exp(Δ_t A);  dL/du_t = Δ_t Σ_N gh_t B_t + g_t D;
@@ -193,9 +197,9 @@ def _adjoint_scan(Us, DLs, DBL, Ar, Dr, GOs, nrank, Os, gUs, gDLs, gDBL, gA, gD)
     for s in range(L):
         u, dl, o = Us[s], DLs[s], Os[s]
         for k in range(nn):
-            ak, dAk = Ar[k], DA[s, k]
+            ak2, dAk = Ar2[k], DA[s, k]
             for j in range(ne):
-                dAk[j] = _exp(dl[j] * ak[j])
+                dAk[j] = _exp2(dl[j] * ak2[j])  # as the forward computes it
         for j in range(ne):
             o[j] = Dr[j] * u[j]
         for k in range(nn):
@@ -245,6 +249,7 @@ def _bwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, gy, gx, gWin, gcw, 
     nb, nl, nd = x.shape
     nr, ne, nk, nrank, nm = cw.shape[0], cw.shape[1], cw.shape[2], Wdt.shape[2], Wx.shape[1]
     dtype = x.dtype
+    At2 = At * dtype.type(_LOG2E)  # as in _fwd
     zero, one, threshold = dtype.type(0), dtype.type(1), dtype.type(20)
     order = _balanced_order(lengths, nr)
     for ii in prange(nb * nr):
@@ -279,7 +284,7 @@ def _bwd(x, lengths, rev, Win, cw, cb, Wx, Wdt, bdt, At, Dp, gy, gx, gWin, gcw, 
         gDBL = np.empty((nm, L), dtype)
         gA = np.zeros((At.shape[1], ne), dtype)
         gDr = np.zeros(ne, dtype)
-        _adjoint_scan(Us, DLs, DBL, At[r], Dp[r], GOs, nrank, gZs, gUs, gDLs, gDBL, gA, gDr)  # gZs = o
+        _adjoint_scan(Us, DLs, DBL, At[r], At2[r], Dp[r], GOs, nrank, gZs, gUs, gDLs, gDBL, gA, gDr)  # gZs = o
         for s in range(L):  # dL/dz = gy o silu'(z)
             gz, gys, dsz = gZs[s], gy[r, b, L - 1 - s if rv else s], DSZs[s]
             for j in range(ne):
