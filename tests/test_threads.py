@@ -4,7 +4,7 @@ import numba
 import pytest
 import torch
 
-from andimamba.threads import available_cores, free_cores, numba_threads, set_threads
+from andimamba.threads import available_cores, free_cores, io_threads, numba_threads, set_threads
 
 
 def test_free_cores_is_within_the_allowed_cores():
@@ -53,3 +53,18 @@ def test_free_cores_counts_other_processes_load_only(monkeypatch, busy, own, fre
 
     _fake_samples(monkeypatch, busy, own)
     assert free_cores() == free
+
+
+def test_io_threads_follow_torch_and_never_import_it(monkeypatch):
+    import sys
+
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert io_threads() == 1
+        torch.set_num_threads(2)
+        assert io_threads() == 2  # set_threads's count, lowered under load, is the readers' and writers' too
+    finally:
+        torch.set_num_threads(saved)
+    monkeypatch.delitem(sys.modules, "torch")  # a process that never imported torch (simulate, score)
+    assert io_threads() == 1 and "torch" not in sys.modules

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["available_cores", "free_cores", "numba_threads", "set_threads"]
+__all__ = ["available_cores", "free_cores", "io_threads", "numba_threads", "set_threads"]
 
 
 def available_cores() -> int:
@@ -81,6 +81,16 @@ def free_cores(sample_s: float = 0.1, start: tuple | None = None) -> int:
         return max(1, n)
     others = max(0.0, busy - (b[2] - a[2]) * hz) / span  # CPUs' worth of other processes' work
     return max(1, min(n, n - int(others + 0.5)))
+
+
+def io_threads() -> int:
+    """Threads for reading and writing tables (CSV parsing and formatting, whose inner loops release the GIL): torch's
+    thread count when torch is loaded (:func:`set_threads` governs it, lowered to the free cores under load), else 1
+    (reading or writing a file must not import torch)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return max(1, int(torch.get_num_threads())) if torch is not None else 1
 
 
 def set_threads(n: int | None = None) -> int:

@@ -85,9 +85,9 @@ def test_andi_folder_layout(tmp_path):
 def test_andi_folder_read_on_threads_as_one_by_one(tmp_path, monkeypatch, workers):
     """The FOV files are read several at once: the same Tracks in the same order, and the first bad file in that
     order is the one an error names."""
-    from andimamba.io import _csv
+    from andimamba import threads
 
-    monkeypatch.setattr(_csv, "_default_workers", lambda: workers)
+    monkeypatch.setattr(threads, "io_threads", lambda: workers)
     for j in range(5):
         write_andi(tmp_path / "track_2" / "exp_0" / f"trajs_fov_{j}.csv", lengths=(25 + j, 30), first=(j, 0))
     out = read_andi_folder(tmp_path)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from andimamba.io import _csv, _text
+from andimamba import threads
+from andimamba.io import _text
 from andimamba.io.errors import TrackFileError
 
 ROWS = "".join(f"{i // 50},{i % 50},{0.5 * i:.6f},{-0.25 * i:.6f}\n" for i in range(400))
@@ -33,7 +34,7 @@ CASES = {
 def _read(path, monkeypatch, workers):
     with monkeypatch.context() as m:
         m.setattr(_text, "PARALLEL_BYTES", 0 if workers > 1 else 1 << 60)
-        m.setattr(_csv, "_default_workers", lambda: workers)
+        m.setattr(threads, "io_threads", lambda: workers)
         try:
             return _text.read_columns(path, ["traj_idx", "frame", "x", "y"])
         except TrackFileError as exc:

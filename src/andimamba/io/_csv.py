@@ -17,13 +17,14 @@ break), a missing text cell, a dtype other than float, integer or text — go to
 from __future__ import annotations
 
 import re
-import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 import numpy as np
 import pandas as pd
+
+from .. import threads
 
 __all__ = ["write_csv"]
 
@@ -93,13 +94,6 @@ def _columns(df: pd.DataFrame):
             stack(starts, np.int64), stack(ends, np.int64), blob, width + len(kinds))
 
 
-def _default_workers() -> int:
-    """torch's thread count when torch is loaded (:func:`andimamba.threads.set_threads` governs it), else 1:
-    writing a CSV must not import torch."""
-    torch = sys.modules.get("torch")
-    return max(1, int(torch.get_num_threads())) if torch is not None else 1
-
-
 def write_csv(f: TextIO, df: pd.DataFrame, float_format: str, workers: int | None = None) -> None:
     """Write ``df`` to the open text file ``f`` as ``df.to_csv(f, index=False, float_format=float_format)``.
 
@@ -113,7 +107,7 @@ def write_csv(f: TextIO, df: pd.DataFrame, float_format: str, workers: int | Non
         printf-style format of float cells, e.g. ``"%.10g"``; NaN is written as an empty cell.
     workers : int, optional
         Threads formatting chunks of rows at once (the kernel releases the GIL); the chunks are written in
-        order, so the bytes do not depend on it. Default: torch's thread count when torch is loaded, else 1.
+        order, so the bytes do not depend on it. Default: :func:`andimamba.threads.io_threads`.
     """
     names = [str(c) for c in df.columns]
     g = _G.fullmatch(float_format)
@@ -146,7 +140,7 @@ def write_csv(f: TextIO, df: pd.DataFrame, float_format: str, workers: int | Non
 
     f.write(",".join(names) + "\n")
     firsts = list(range(0, len(df), CHUNK_ROWS))
-    n = min(workers or _default_workers(), len(firsts))
+    n = min(workers or threads.io_threads(), len(firsts))
     if n <= 1:
         for a in firsts:
             f.write(chunk(a))

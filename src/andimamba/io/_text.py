@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import threads
 from .columns import unit_of
 from ..errors import UserError
 from .errors import TrackFileError, opt
@@ -164,16 +165,13 @@ def _parse_in_parts(path: Path, sep: str, n_fields: int, use: list[int], body_li
     in about half the time (ad hoc: 0.25 → 0.13 s; docs/performance.md has ``read_tracks`` before and after). The ranges are cut after a newline, so every line
     lies whole in one part and the rows come back in file order, blank lines included (as the one-piece parse
     gives them). None, and the caller parses the file in one piece as before (same values, same errors), when
-    that could differ: a small file, one thread (``workers`` default: torch's thread count when torch is loaded,
-    as :func:`andimamba.io._csv.write_csv`), quotes, no newline characters, any parse error, or a column that is not
+    that could differ: a small file, one thread (``workers`` default: :func:`andimamba.threads.io_threads`), quotes, no newline characters, any parse error, or a column that is not
     numeric in every part (text cells are left to the one-piece parse, whose column then holds strings).
     """
     import io
     from concurrent.futures import ThreadPoolExecutor
 
-    from ._csv import _default_workers
-
-    n = workers or _default_workers()
+    n = workers or threads.io_threads()
     if n <= 1 or path.stat().st_size < PARALLEL_BYTES:
         return None
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:

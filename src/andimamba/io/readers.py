@@ -69,7 +69,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import andi2
+from .. import andi2, threads
 from ..errors import UserError
 from . import _text
 from ._tidy import build_tracks
@@ -375,14 +375,12 @@ def read_andi_folder(path, *, min_length: int = 20) -> list[Tracks]:
     def read(f: Path) -> Tracks:
         return read_andi_csv(f, min_length=min_length, split_gaps=False)
 
-    from ._csv import _default_workers
-
-    n = min(_default_workers(), len(found))
+    n = min(threads.io_threads(), len(found))
     if n <= 1:
         return [read(f) for _, f in found]
     from concurrent.futures import ThreadPoolExecutor
 
-    # the files parsed n at once on torch's threads (pandas' tokenizer releases the GIL): one FOV's file is too small
+    # the files parsed n at once (io_threads: torch's threads) (pandas' tokenizer releases the GIL): one FOV's file is too small
     # to be cut in parts (_text.PARALLEL_BYTES), and a folder of 30 files read one by one made the folder path 1.2x
     # the single-file path on the same tracks (benchmarks/bench_predict.py --fovs 30). In order; the first bad file
     # in that order raises, as reading one by one does.
