@@ -27,6 +27,9 @@ CASES = {
     "quoted": 'traj_idx,frame,x,y\n' + ROWS + '"7",1,2.0,3.0\n',
     "semicolons, spaces": ("traj_idx; frame; x; y\n" + ROWS.replace(",", "; ")),
     "extra columns": "a,traj_idx,frame,x,y,z\n" + "".join(f"q,{r},1\n" for r in ROWS.splitlines()),
+    "text ids": "traj_idx,frame,x,y\n" + "".join(f"cell_{r}\n" for r in ROWS.splitlines()),
+    "text ids, one numeric": "traj_idx,frame,x,y\n" + "".join(f"{'' if i < 300 else 'c'}{r}\n"
+                                                          for i, r in enumerate(ROWS.splitlines())),
     "empty cells": "traj_idx,frame,x,y\n" + ROWS[:4000] + "5,6,,1.0\n" + ROWS[4000:],
 }
 
@@ -62,7 +65,11 @@ def test_parts_are_taken_only_where_they_cannot_differ(tmp_path, monkeypatch):
     assert df is not None and len(df) == 400 and df[0].dtype.kind == "i" and df[2].dtype.kind == "f"
     np.testing.assert_array_equal(df[1].to_numpy(), np.arange(400) % 50)  # file order across the cut
     assert _text._parse_in_parts(p, ",", 4, [0, 1, 2, 3], 1, workers=1) is None  # one thread: one piece
-    for case in ("quoted", "text cell late"):  # quotes, a text column: left to the one-piece parse
+    p.write_bytes(CASES["text ids"].encode())  # text in every part: the parts' cells are the one-piece parse's
+    df = _text._parse_in_parts(p, ",", 4, [0, 1, 2, 3], 1, workers=2)
+    assert df is not None and df[0].iloc[0] == "cell_0" and df[0].iloc[-1] == "cell_7"
+    for case in ("quoted", "text cell late", "text ids, one numeric"):  # quotes, numbers in one part and text in
+        # another: left to the one-piece parse
         p.write_bytes(CASES[case].encode())
         assert _text._parse_in_parts(p, ",", 4, [0, 1, 2, 3], 1, workers=2) is None
     monkeypatch.setattr(_text, "PARALLEL_BYTES", 8 << 20)

@@ -165,8 +165,8 @@ def _parse_in_parts(path: Path, sep: str, n_fields: int, use: list[int], body_li
     in about half the time (ad hoc: 0.25 → 0.13 s; docs/performance.md has ``read_tracks`` before and after). The ranges are cut after a newline, so every line
     lies whole in one part and the rows come back in file order, blank lines included (as the one-piece parse
     gives them). None, and the caller parses the file in one piece as before (same values, same errors), when
-    that could differ: a small file, one thread (``workers`` default: :func:`andimamba.threads.io_threads`), quotes, no newline characters, any parse error, or a column that is not
-    numeric in every part (text cells are left to the one-piece parse, whose column then holds strings).
+    that could differ: a small file, one thread (``workers`` default: :func:`andimamba.threads.io_threads`), quotes, no newline characters, any parse error, or a column that is numbers in
+    one part and text in another (the one-piece parse then keeps every cell of it as text).
     """
     import io
     from concurrent.futures import ThreadPoolExecutor
@@ -199,8 +199,9 @@ def _parse_in_parts(path: Path, sep: str, n_fields: int, use: list[int], body_li
             frames = list(pool.map(parse, parts))
     except (pd.errors.ParserError, ValueError):
         return None
-    for c in use:
-        if any(fr[c].dtype.kind not in "if" for fr in frames):
+    for c in use:  # numbers in every part, or text in every part (its cells kept as written, as in one piece)
+        kinds = {fr[c].dtype.kind for fr in frames}
+        if not (kinds <= {"i", "f"} or kinds == {"O"}):
             return None
     return pd.concat(frames, ignore_index=True)
 
