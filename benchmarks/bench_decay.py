@@ -23,26 +23,23 @@ from andimamba.nn.scan_numba import _exp2_f32, _exp_f32
 _JIT = dict(fastmath=True, cache=False, error_model="numpy")
 
 
-@njit(**_JIT)
-def _scan_exp(dl, a, h, calls):
-    for _ in range(calls):
-        for s in range(dl.shape[0]):
-            d = dl[s]
-            for k in range(a.shape[0]):
-                ak, hk = a[k], h[k]
-                for j in range(d.shape[0]):
-                    hk[j] = _exp_f32(d[j] * ak[j]) * hk[j] + d[j]
+def _scan_with(exp):
+    """The scan's decay loop with ``exp`` as its exponential (a jitted function, compiled in as a constant)."""
+
+    @njit(**_JIT)
+    def scan(dl, a, h, calls):
+        for _ in range(calls):
+            for s in range(dl.shape[0]):
+                d = dl[s]
+                for k in range(a.shape[0]):
+                    ak, hk = a[k], h[k]
+                    for j in range(d.shape[0]):
+                        hk[j] = exp(d[j] * ak[j]) * hk[j] + d[j]
+
+    return scan
 
 
-@njit(**_JIT)
-def _scan_exp2(dl, a2, h, calls):
-    for _ in range(calls):
-        for s in range(dl.shape[0]):
-            d = dl[s]
-            for k in range(a2.shape[0]):
-                ak, hk = a2[k], h[k]
-                for j in range(d.shape[0]):
-                    hk[j] = _exp2_f32(d[j] * ak[j]) * hk[j] + d[j]
+_scan_exp, _scan_exp2 = _scan_with(_exp_f32), _scan_with(_exp2_f32)
 
 
 @njit(**_JIT)
